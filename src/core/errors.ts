@@ -1,0 +1,83 @@
+/**
+ * Typed errors: every failure carries a stable code (what failed) and a message that says what to do.
+ *
+ * Callers branch on `isAinError(e, 'BUNDLE_PATH_TRAVERSAL')`, never on message text, so messages can improve
+ * without breaking anyone.
+ */
+
+/** Every error code the core can raise, grouped by the part that raises it. */
+export type AinErrorCode =
+  // canonical JSON
+  | 'CANONICAL_JSON_INVALID'
+  // notebooks
+  | 'NOTEBOOK_INVALID_JSON'
+  | 'NOTEBOOK_UNSUPPORTED_FORMAT'
+  | 'NOTEBOOK_MALFORMED'
+  // environments
+  | 'ENV_CONFLICTING_BINDER_FOLDERS'
+  | 'ENV_INVALID_FILE'
+  // bundles
+  | 'BUNDLE_NOT_A_ZIP'
+  | 'BUNDLE_TOO_LARGE'
+  | 'BUNDLE_TOO_MANY_FILES'
+  | 'BUNDLE_FILE_TOO_LARGE'
+  | 'BUNDLE_COMPRESSION_RATIO'
+  | 'BUNDLE_ABSOLUTE_PATH'
+  | 'BUNDLE_PATH_TRAVERSAL'
+  | 'BUNDLE_INVALID_PATH'
+  | 'BUNDLE_LINK'
+  | 'BUNDLE_DUPLICATE_NAME'
+  | 'BUNDLE_MANIFEST_MISSING'
+  | 'BUNDLE_MANIFEST_INVALID'
+  | 'BUNDLE_FILE_NOT_IN_MANIFEST'
+  | 'BUNDLE_FILE_MISSING'
+  | 'BUNDLE_HASH_MISMATCH'
+  | 'BUNDLE_SIZE_MISMATCH'
+  // outputs
+  | 'OUTPUT_INVALID_TOLERANCE'
+  // receipts and proofs
+  | 'RECEIPT_INVALID_FIELD'
+  | 'RECEIPT_BAD_SIGNATURE'
+  | 'RECEIPT_CHAIN_BROKEN'
+  | 'MERKLE_INVALID'
+  // sampling
+  | 'SAMPLING_INVALID_ARGUMENT';
+
+/** An error with a code that says which rule failed and a message that says what to do about it. */
+export class AinError extends Error {
+  readonly code: AinErrorCode;
+  readonly info: Readonly<Record<string, unknown>>;
+
+  constructor(code: AinErrorCode, message: string, info: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'AinError';
+    this.code = code;
+    this.info = info;
+  }
+}
+
+/** Builds an AinError; `info` holds machine-readable details (a path, a size, a limit). */
+export function makeError(
+  code: AinErrorCode,
+  message: string,
+  info: Record<string, unknown> = {}
+): AinError {
+  return new AinError(code, message, info);
+}
+
+/** Throws an AinError unless `condition` holds. */
+export function assert(
+  condition: unknown,
+  code: AinErrorCode,
+  message: string,
+  info: Record<string, unknown> = {}
+): asserts condition {
+  if (!condition) {
+    throw makeError(code, message, info);
+  }
+}
+
+/** True when `e` is an AinError, and when `code` is given, one with that code. */
+export function isAinError(e: unknown, code?: AinErrorCode): e is AinError {
+  return e instanceof AinError && (code === undefined || e.code === code);
+}
