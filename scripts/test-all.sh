@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README's test command: set everything up, then run every test — lint, unit and integration specs (real
+# processes), and the browser tests in Debian's chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+export PATH="$PWD/.venv/bin:$PATH"
+
+bash scripts/setup.sh
+
+if [ ! -x "${AIN_CHROMIUM:-/usr/bin/chromium}" ]; then
+  printf '\n[test] Debian chromium for the browser tests\n'
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "The browser tests need Debian's chromium: run 'sudo apt-get install -y chromium fonts-liberation' (or set AIN_CHROMIUM)." >&2
+    exit 2
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation > /dev/null
+fi
+
+printf '\n[test] lint\n'
+npm run lint
+printf '\n[test] unit and integration\n'
+npx jest --ci
+printf '\n[test] browser (galata)\n'
+npx playwright test -c tests/ui/playwright.config.js
