@@ -14,7 +14,8 @@ export interface ICommand {
 
 const COMMANDS: Record<string, () => ICommand> = {
   pack: () => require('./commands/pack.js').command,
-  dev: () => require('./commands/dev.js').command
+  dev: () => require('./commands/dev.js').command,
+  chain: () => require('./commands/chain.js').command
 };
 
 function usage(): string {

@@ -41,7 +41,14 @@ export type AinErrorCode =
   | 'RECEIPT_CHAIN_BROKEN'
   | 'MERKLE_INVALID'
   // sampling
-  | 'SAMPLING_INVALID_ARGUMENT';
+  | 'SAMPLING_INVALID_ARGUMENT'
+  // chain (src/chain)
+  | 'CHAIN_CONFIG_INVALID'
+  | 'CHAIN_ID_MISMATCH'
+  | 'CHAIN_UNREACHABLE'
+  | 'CHAIN_REVERTED'
+  | 'CHAIN_WALLET_REFUSED'
+  | 'CHAIN_DEPLOYMENT_MISSING';
 
 /** An error with a code that says which rule failed and a message that says what to do about it. */
 export class AinError extends Error {
