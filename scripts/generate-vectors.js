@@ -11,7 +11,8 @@ const core = require('../lib-node/core/index.js');
 const out = path.join(__dirname, '..', 'tests', 'vectors');
 // anvil's first development key: public knowledge, never holds value.
 const TEST_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
-const domain = { chainId: 31337, verifyingContract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
+// The RunRegistry address of a fresh `ain chain` deployment (deployer = anvil account 0, third contract).
+const domain = { chainId: 31337, verifyingContract: '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0' };
 const key = new SigningKey(TEST_KEY);
 const h = text => core.sha256(text);
 

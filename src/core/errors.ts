@@ -18,6 +18,8 @@ export type AinErrorCode =
   | 'ENV_INVALID_FILE'
   // bundles
   | 'BUNDLE_NOT_A_ZIP'
+  | 'BUNDLE_MALFORMED_ZIP'
+  | 'BUNDLE_UNSUPPORTED_ZIP'
   | 'BUNDLE_TOO_LARGE'
   | 'BUNDLE_TOO_MANY_FILES'
   | 'BUNDLE_FILE_TOO_LARGE'
@@ -35,6 +37,8 @@ export type AinErrorCode =
   | 'BUNDLE_SIZE_MISMATCH'
   // outputs
   | 'OUTPUT_INVALID_TOLERANCE'
+  | 'OUTPUT_MALFORMED'
+  | 'OUTPUT_INVALID_SALT'
   // receipts and proofs
   | 'RECEIPT_INVALID_FIELD'
   | 'RECEIPT_BAD_SIGNATURE'

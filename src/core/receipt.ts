@@ -144,7 +144,7 @@ export function recoverReceiptSigner(signed: ISignedReceipt, domain: IReceiptDom
     });
   }
   assert(
-    BigInt(sig.s) <= HALF_N && /^0x[0-9a-fA-F]{130}$/.test(signed.signature),
+    BigInt(sig._s) <= HALF_N && /^0x[0-9a-fA-F]{130}$/.test(signed.signature),
     'RECEIPT_BAD_SIGNATURE',
     'The receipt signature is not in canonical 65-byte low-s form.',
     { step: signed.receipt.step }

@@ -1,0 +1,15 @@
+/**
+ * src/core: the formats every other layer relies on for the same bytes and the same hashes. Runs unchanged in
+ * the browser, in a Web Worker and in Node.
+ */
+export * from './errors.js';
+export * from './hash.js';
+export * from './canonical-json.js';
+export * from './notebook.js';
+export * from './outputs-normalize.js';
+export * from './outputs-text.js';
+export * from './outputs-tolerance.js';
+export * from './outputs-compare.js';
+export * from './receipt.js';
+export * from './merkle.js';
+export * from './sampling.js';
