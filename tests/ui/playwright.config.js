@@ -40,6 +40,7 @@ module.exports = {
     url: 'http://127.0.0.1:8888/lab',
     timeout: 120000,
     reuseExistingServer: false,
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 10000 },
     env: { ...process.env, AIN_DEV_DIR: path.join(__dirname, 'test-results', 'ain-dev') }
   }
 };

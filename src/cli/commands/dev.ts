@@ -1,19 +1,23 @@
 /**
- * `ain dev`: the whole product on the embedded default, on loopback. For now: JupyterLab with the extension and
- * the example notebooks (copied into a workspace so that running them never edits the repository's copies).
- * The chain and the providers join here as their issues land.
+ * `ain dev`: the whole product on the embedded default, on loopback: the development chain (anvil, contracts
+ * deployed on first start, state kept across restarts), then JupyterLab with the extension and the example
+ * notebooks (copied into a workspace so that running them never edits the repository's copies). Providers join
+ * here when the agent lands. Ctrl+C stops everything; the chain saves its state.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startDevChain } from '../../chain/dev-chain.js';
 import { ICommand } from '../main.js';
 import { PACKAGE_ROOT, devDataDir, jupyterExecutable } from '../paths.js';
+import { chainDataDir } from './chain.js';
 
-const USAGE = `Usage: ain dev [--port 8888] [--no-browser] [--reset-examples] [-- <extra jupyter lab arguments>]
+const USAGE = `Usage: ain dev [--port 8888] [--chain-port 8545] [--no-browser] [--reset-examples] [-- <jupyter lab arguments>]
 
-Starts JupyterLab with the jupyterlab-ain extension on 127.0.0.1, opened on the example notebooks.
+Starts the development chain and JupyterLab with the jupyterlab-ain extension on 127.0.0.1, on the examples.
   --port N            JupyterLab's port (default 8888)
+  --chain-port N      the development chain's JSON-RPC port (default 8545)
   --no-browser        do not open a browser
   --reset-examples    copy the example notebooks again, replacing the workspace copies
 Environment: AIN_DEV_DIR (data folder, default .ain/dev), AIN_JUPYTER (jupyter executable).`;
@@ -26,15 +30,19 @@ export const command: ICommand = {
       args: argv,
       options: {
         port: { type: 'string', default: '8888' },
+        'chain-port': { type: 'string', default: '8545' },
         'no-browser': { type: 'boolean', default: false },
         'reset-examples': { type: 'boolean', default: false }
       },
       allowPositionals: true
     });
     const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      console.error(`ain dev: --port must be a TCP port number (1-65535), not "${values.port}".`);
-      return 2;
+    const chainPort = Number(values['chain-port']);
+    for (const [name, value] of [['--port', port], ['--chain-port', chainPort]] as const) {
+      if (!Number.isInteger(value) || value < 1 || value > 65535) {
+        console.error(`ain dev: ${name} must be a TCP port number (1-65535).`);
+        return 2;
+      }
     }
     const workspace = join(devDataDir(), 'notebooks');
     if (values['reset-examples'] || !existsSync(workspace)) {
@@ -42,6 +50,10 @@ export const command: ICommand = {
       cpSync(join(PACKAGE_ROOT, 'examples'), workspace, { recursive: true });
       console.log(`ain dev: example notebooks copied to ${workspace}`);
     }
+    const chain = await startDevChain({ dataDir: chainDataDir(), port: chainPort });
+    console.log(
+      `ain dev: chain ${chain.rpcUrl} (chain id ${chain.deployment.chainId}), deployment ${chain.deploymentFile}`
+    );
     const args = [
       'lab',
       '--ip=127.0.0.1',
@@ -58,14 +70,16 @@ export const command: ICommand = {
     const stop = () => lab.kill('SIGTERM');
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    return new Promise<number>(done => {
+    const code = await new Promise<number>(done => {
       lab.once('error', e => {
         console.error(
           `ain dev: cannot start JupyterLab (${e.message}). Run the README's set-up command, or set AIN_JUPYTER to a jupyter executable.`
         );
         done(2);
       });
-      lab.once('exit', code => done(code ?? 0));
+      lab.once('exit', exitCode => done(exitCode ?? 0));
     });
+    await chain.stop();
+    return code;
   }
 };
