@@ -1,0 +1,103 @@
+/**
+ * Readers of the Python build pack's own files: `runtime.txt` (as repo2docker parses it), the Python version rule
+ * shared by every build pack, the [project] table of `pyproject.toml`, and the typed reading of TOML values.
+ */
+import { Findings, invalidFile, readOrRefuse, readText } from './environment-report.js';
+import { TomlTable, TomlValue, isTomlTable, parseToml } from './environment-toml.js';
+
+/** `runtime.txt` as repo2docker parses it: `name-version`, `name-version-yyyy-mm-dd` or `name-yyyy-mm-dd`. */
+export interface Runtime {
+  name: string;
+  version: string | null;
+}
+
+/** Parses `runtime.txt`; malformed content is ENV_INVALID_FILE, as repo2docker fails on it too. */
+export function readRuntime(file: string, bytes: Uint8Array): Runtime {
+  const text = readText(file, bytes).trim();
+  const parts = text.split('-');
+  if (![2, 4, 5].includes(parts.length) || parts.some(p => !p)) {
+    throw invalidFile(file, 1, `"${text}" is not name-version (write e.g. python-3.11)`);
+  }
+  if (parts.length >= 4 && !/^\d{4}-\d{2}-\d{2}$/.test(parts.slice(-3).join('-'))) {
+    throw invalidFile(file, 1, `"${text}" does not end with a yyyy-mm-dd date`);
+  }
+  return { name: parts[0], version: parts.length === 2 || parts.length === 5 ? parts[1] : null };
+}
+
+/**
+ * `major.minor` of a Python version as repo2docker reads it (`3.11.4` -> `3.11`; `3` -> null, the default
+ * Python 3). Anything but Python 3 is refused.
+ */
+export function pythonVersion(raw: string, file: string, findings: Findings): string | null {
+  const parts = raw.split('.').filter(p => p);
+  if (!parts.length || parts.some(p => !/^\d+$/.test(p))) {
+    throw invalidFile(file, undefined, `"${raw}" is not a Python version`);
+  }
+  if (parts[0] !== '3') {
+    findings.refuse({
+      file,
+      rule: 'python2',
+      reason: `Python ${raw} is asked for, and providers run Python 3 only`,
+      advice: 'Port the notebook to Python 3 and ask for python-3.x.'
+    });
+    return null;
+  }
+  return parts.length > 1 ? `${parts[0]}.${parts[1]}` : null;
+}
+
+/** What `pyproject.toml` says about the environment. */
+export interface PyProject {
+  /** Has a [project] table; without one the file describes no environment. */
+  hasProject: boolean;
+  /** Has [project] and [build-system]: repo2docker would `pip install .` it. */
+  isPackage: boolean;
+  dependencies: string[];
+  dynamicDependencies: boolean;
+  requiresPython: string | null;
+}
+
+/** Reads the [project] table of `pyproject.toml`; null when it is refused as unreadable. */
+export function readPyProject(file: string, bytes: Uint8Array, findings: Findings): PyProject | null {
+  const doc = readOrRefuse(file, findings, () => parseToml(readText(file, bytes), file));
+  if (!doc) {
+    return null;
+  }
+  const project = doc.project ?? Object.create(null);
+  if (!isTomlTable(project)) {
+    throw invalidFile(file, undefined, '[project] must be a table');
+  }
+  const dynamic = tomlStrings(project.dynamic, file, 'project.dynamic');
+  const requiresPython = project['requires-python'];
+  if (requiresPython !== undefined && typeof requiresPython !== 'string') {
+    throw invalidFile(file, undefined, 'project.requires-python must be a string');
+  }
+  return {
+    hasProject: doc.project !== undefined,
+    isPackage: doc.project !== undefined && 'build-system' in doc,
+    dependencies: tomlStrings(project.dependencies, file, 'project.dependencies'),
+    dynamicDependencies: dynamic.includes('dependencies'),
+    requiresPython: requiresPython ?? null
+  };
+}
+
+/** A TOML value that must be an array of strings (absent: empty); otherwise ENV_INVALID_FILE naming `key`. */
+export function tomlStrings(value: TomlValue | undefined, file: string, key: string): string[] {
+  if (value === undefined) {
+    return [];
+  }
+  if (!Array.isArray(value) || value.some(v => typeof v !== 'string')) {
+    throw invalidFile(file, undefined, `${key} must be an array of strings`);
+  }
+  return value as string[];
+}
+
+/** A value (TOML, or parsed JSON) that must be a table (absent: empty); otherwise ENV_INVALID_FILE naming `key`. */
+export function tomlTable(value: unknown, file: string, key: string): TomlTable {
+  if (value === undefined || value === null) {
+    return Object.create(null) as TomlTable;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidFile(file, undefined, `${key} must be a table`);
+  }
+  return value as TomlTable;
+}
