@@ -13,3 +13,7 @@ export * from './outputs-compare.js';
 export * from './receipt.js';
 export * from './merkle.js';
 export * from './sampling.js';
+export * from './environment.js';
+export * from './bundle-manifest.js';
+export * from './bundle-writer.js';
+export * from './bundle-reader.js';
