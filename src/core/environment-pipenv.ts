@@ -2,17 +2,16 @@
  * Reads `Pipfile` (TOML) and `Pipfile.lock` (JSON) as repo2docker's pipenv build does: the lock when there is one
  * (`pipenv install --ignore-pipfile --dev`), else the Pipfile; packages and dev-packages alike.
  */
+import { Findings, RefusalRule, Requirement, invalidFile, readText } from './environment-report.js';
 import {
-  Findings,
-  RefusalRule,
-  Requirement,
-  invalidFile,
-  readOrRefuse,
-  readText
-} from './environment-report.js';
-import { pythonVersion, tomlStrings, tomlTable } from './environment-python.js';
+  TomlTable,
+  TomlValue,
+  pythonVersion,
+  readToml,
+  tomlStrings,
+  tomlTable
+} from './environment-python.js';
 import { readRequirement } from './environment-requirements.js';
-import { TomlTable, TomlValue, parseToml } from './environment-toml.js';
 
 const PYPI_INDEX = /^https:\/\/(?:pypi\.org|pypi\.python\.org)\/simple\/?$/;
 
@@ -32,11 +31,7 @@ export function readPipenv(
   findings: Findings
 ): Pipenv {
   const fromLock = lock ? Private.parseLock(lock.file, lock.bytes) : null;
-  const fromPipfile = pipfile
-    ? readOrRefuse(pipfile.file, findings, () =>
-        parseToml(readText(pipfile.file, pipfile.bytes), pipfile.file)
-      )
-    : null;
+  const fromPipfile = pipfile ? readToml(pipfile.file, pipfile.bytes) : null;
   // With a lock, pipenv installs exactly the lock (--ignore-pipfile); the Pipfile then only names the Python.
   const packagesFrom =
     lock && fromLock
@@ -156,7 +151,7 @@ namespace Private {
       return null;
     };
     for (const key of ['git', 'hg', 'svn', 'bzr', 'file']) {
-      if (key in spec) {
+      if (Object.hasOwn(spec, key)) {
         return refuse(
           'requirement-url',
           `installs from ${key}, but a provider reaches only PyPI`,
@@ -164,7 +159,7 @@ namespace Private {
         );
       }
     }
-    if ('path' in spec || 'editable' in spec) {
+    if (Object.hasOwn(spec, 'path') || Object.hasOwn(spec, 'editable')) {
       return refuse(
         'requirement-local',
         'installs a local path, which a provider does not build',

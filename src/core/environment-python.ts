@@ -1,9 +1,12 @@
 /**
  * Readers of the Python build pack's own files: `runtime.txt` (as repo2docker parses it), the Python version rule
- * shared by every build pack, the [project] table of `pyproject.toml`, and the typed reading of TOML values.
+ * shared by every build pack, the [project] table of `pyproject.toml`, and the reading of TOML files (smol-toml)
+ * and their values.
  */
-import { Findings, invalidFile, readOrRefuse, readText } from './environment-report.js';
-import { TomlTable, TomlValue, isTomlTable, parseToml } from './environment-toml.js';
+import { parse, TomlError, TomlTable, TomlValue } from 'smol-toml';
+import { Findings, invalidFile, MAX_PARSED_FILE_BYTES, readText } from './environment-report.js';
+
+export type { TomlTable, TomlValue };
 
 /** `runtime.txt` as repo2docker parses it: `name-version`, `name-version-yyyy-mm-dd` or `name-yyyy-mm-dd`. */
 export interface Runtime {
@@ -56,28 +59,42 @@ export interface PyProject {
   requiresPython: string | null;
 }
 
-/** Reads the [project] table of `pyproject.toml`; null when it is refused as unreadable. */
-export function readPyProject(file: string, bytes: Uint8Array, findings: Findings): PyProject | null {
-  const doc = readOrRefuse(file, findings, () => parseToml(readText(file, bytes), file));
-  if (!doc) {
-    return null;
-  }
-  const project = doc.project ?? Object.create(null);
-  if (!isTomlTable(project)) {
-    throw invalidFile(file, undefined, '[project] must be a table');
-  }
+/** Reads the [project] table of `pyproject.toml`. */
+export function readPyProject(file: string, bytes: Uint8Array): PyProject {
+  const doc = readToml(file, bytes);
+  const hasProject = Object.hasOwn(doc, 'project');
+  const project = tomlTable(doc.project, file, '[project]');
   const dynamic = tomlStrings(project.dynamic, file, 'project.dynamic');
   const requiresPython = project['requires-python'];
   if (requiresPython !== undefined && typeof requiresPython !== 'string') {
     throw invalidFile(file, undefined, 'project.requires-python must be a string');
   }
   return {
-    hasProject: doc.project !== undefined,
-    isPackage: doc.project !== undefined && 'build-system' in doc,
+    hasProject,
+    isPackage: hasProject && Object.hasOwn(doc, 'build-system'),
     dependencies: tomlStrings(project.dependencies, file, 'project.dependencies'),
     dynamicDependencies: dynamic.includes('dependencies'),
     requiresPython: requiresPython ?? null
   };
+}
+
+/**
+ * Parses a TOML environment file; broken TOML is ENV_INVALID_FILE naming the line. Tables have a null prototype,
+ * so keys such as `__proto__` are plain keys.
+ */
+export function readToml(file: string, bytes: Uint8Array): TomlTable {
+  const text = readText(file, bytes, MAX_PARSED_FILE_BYTES);
+  try {
+    return parse(text);
+  } catch (e) {
+    if (!(e instanceof TomlError)) {
+      throw e;
+    }
+    // An error at the very end (a table left open) names the last line written, not the empty one after it.
+    const line = Math.min(e.line, text.trimEnd().split('\n').length);
+    const what = e.message.split('\n')[0].replace(/^Invalid TOML document: /, '');
+    throw invalidFile(file, line, `${what} (TOML)`);
+  }
 }
 
 /** A TOML value that must be an array of strings (absent: empty); otherwise ENV_INVALID_FILE naming `key`. */
@@ -96,7 +113,7 @@ export function tomlTable(value: unknown, file: string, key: string): TomlTable 
   if (value === undefined || value === null) {
     return Object.create(null) as TomlTable;
   }
-  if (typeof value !== 'object' || Array.isArray(value)) {
+  if (typeof value !== 'object' || Array.isArray(value) || value instanceof Date) {
     throw invalidFile(file, undefined, `${key} must be a table`);
   }
   return value as TomlTable;

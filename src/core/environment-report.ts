@@ -187,8 +187,8 @@ export function invalidFile(file: string, line: number | undefined, what: string
 }
 
 /**
- * Valid syntax that a small reader here does not read (YAML anchors, a TOML construct it skips...). The caller
- * refuses the whole file with rule `unreadable` rather than guess what it means.
+ * Valid syntax whose meaning a reader here does not know (a nested list where `environment.yml` lists packages...).
+ * The caller refuses the whole file with rule `unreadable` rather than guess what it means.
  */
 export class UnreadableSyntax extends Error {
   constructor(
@@ -200,8 +200,21 @@ export class UnreadableSyntax extends Error {
   }
 }
 
-/** Decodes an environment file as strict UTF-8, drops a BOM and turns CRLF/CR line endings into LF. */
-export function readText(file: string, bytes: Uint8Array): string {
+/** The largest TOML or YAML environment file parsed (256 KiB); real ones are a few kilobytes. */
+export const MAX_PARSED_FILE_BYTES = 1 << 18;
+
+/**
+ * Decodes an environment file as strict UTF-8, drops a BOM and turns CRLF/CR line endings into LF; a file larger
+ * than `maxBytes` is ENV_INVALID_FILE.
+ */
+export function readText(file: string, bytes: Uint8Array, maxBytes = Infinity): string {
+  if (bytes.length > maxBytes) {
+    throw invalidFile(
+      file,
+      undefined,
+      `the file has ${bytes.length} bytes, more than the ${maxBytes} an environment file may have`
+    );
+  }
   let text: string;
   try {
     text = fromUtf8(bytes);

@@ -134,8 +134,8 @@ namespace Private {
    */
   export function pyproject(folder: EnvironmentFolder): void {
     const file = folder.path('pyproject.toml');
-    const project = readPyProject(file, folder.bytes('pyproject.toml'), folder.findings);
-    if (project && !project.hasProject) {
+    const project = readPyProject(file, folder.bytes('pyproject.toml'));
+    if (!project.hasProject) {
       folder.ignore(
         'pyproject.toml',
         'not-installed',
@@ -144,9 +144,6 @@ namespace Private {
       return;
     }
     folder.count('pyproject.toml');
-    if (!project) {
-      return; // refused as unreadable
-    }
     folder.install.requiresPython = project.requiresPython;
     if (!project.isPackage) {
       if (project.dependencies.length) {

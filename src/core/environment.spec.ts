@@ -377,6 +377,23 @@ describe('detectEnvironment: Python files', () => {
     expect(rules(report)).toEqual([['pyproject.toml', 'local-package']]);
   });
 
+  it('reads TOML as written: dotted keys, escapes, literal strings; other values do not matter', () => {
+    const pyproject = [
+      'project.name = "demo"',
+      'project.dependencies = ["numpy\\u003e=1.26", \'pandas[excel]\', """scipy"""]',
+      '"build-system".requires = ["hatchling"]',
+      '[tool.x]',
+      'when = 1979-05-27T07:32:00Z',
+      'mask = 0xff',
+      'limit = +inf',
+      '__proto__ = { dependencies = ["evil"] }'
+    ].join('\n');
+    const report = detectEnvironment(files({ 'pyproject.toml': pyproject }));
+    expect(requirementTexts(report)).toEqual(['numpy>=1.26', 'pandas[excel]', 'scipy']);
+    expect(rules(report)).toEqual([['pyproject.toml', 'local-package']]);
+    expect(({} as any).dependencies).toBeUndefined();
+  });
+
   it('refuses dynamic pyproject dependencies', () => {
     const report = detectEnvironment(
       files({
@@ -413,7 +430,17 @@ describe('detectEnvironment: Python files', () => {
     ['a missing =', '[project]\nname "x"\n', 2],
     ['two values on a line', '[project]\nname = "x" "y"\n', 2],
     ['an array without a comma', '[project]\ndependencies = ["a" "b"]\n', 2],
-    ['dependencies that are not strings', '[project]\ndependencies = [1]\n', undefined]
+    ['dependencies that are not strings', '[project]\ndependencies = [1]\n', undefined],
+    ['an unknown escape', '[project]\nname = "x"\ndependencies = ["\\q"]\n', 3],
+    ['a multi-line string never closed', '[project]\nname = """\nnever closed\n', 2],
+    ['a key defined twice through a dotted key', '[project]\nurls.home = "x"\nurls.home = "y"\n', 3],
+    ['a table defined by dotted keys, then by a header', 'project.name = "x"\n[project]\n', 2],
+    ['a table over a value', 'project = 1\n[project]\n', 2],
+    ['an array of tables over a static array', '[project]\nurls = [1]\n[[project.urls]]\n', 3],
+    ['a table extending an inline table', 'project = { name = "x" }\n[project.urls]\n', 2],
+    ['a header without its bracket', '[project\n', 1],
+    ['a value missing', '[project]\nname =\nversion = "1"\n', 2],
+    ['[project] that is a date', 'project = 1979-05-27\n', undefined]
   ])('refuses a pyproject.toml with %s as invalid, naming the line', (_what, text, line) => {
     const e = expectCode(() => detectEnvironment(files({ 'pyproject.toml': text })), 'ENV_INVALID_FILE');
     expect(e.info).toEqual(
@@ -461,39 +488,95 @@ describe('detectEnvironment: environment.yml', () => {
     ]);
   });
 
-  it('reads flow lists and an empty file', () => {
+  it('reads flow lists, a flow pip mapping and an empty file', () => {
     const report = detectEnvironment(
       files({
         'environment.yml':
           'channels: [conda-forge, "bioconda"]\ndependencies: [python=3.12, numpy, {pip: [x]}]\n'
       })
     );
-    // a flow mapping inside a flow list is beyond this reader: refused, not guessed
-    expect(rules(report)).toEqual([['environment.yml', 'unreadable']]);
-    const flat = detectEnvironment(
-      files({
-        'environment.yml': 'channels: [conda-forge, "bioconda"]\ndependencies: [python=3.12, numpy]\n'
-      })
-    );
-    expect(flat.install.conda).toEqual({
+    expect(report.install.conda).toEqual({
       channels: ['conda-forge', 'bioconda'],
       dependencies: ['python=3.12', 'numpy']
     });
-    expect(flat.install.python).toBe('3.12');
-    const empty = detectEnvironment(files({ 'environment.yml': '# nothing yet\n' }));
-    expect(empty.kind).toBe('conda');
-    expect(empty.install.conda).toEqual({ channels: [], dependencies: [] });
+    expect(report.install.python).toBe('3.12');
+    expect(report.install.requirements).toEqual([
+      { requirement: 'x', name: 'x', file: 'environment.yml', line: 2 }
+    ]);
+    for (const text of ['', '# nothing yet\n', '---\n', 'name: demo\ndependencies:\n']) {
+      const empty = detectEnvironment(files({ 'environment.yml': text }));
+      expect(empty.kind).toBe('conda');
+      expect(empty.install.conda).toEqual({ channels: [], dependencies: [] });
+    }
+  });
+
+  it('reads what YAML means: anchors, aliases, standard tags, block scalars, continued lines', () => {
+    const yml = [
+      'channels:',
+      '  - &cf conda-forge',
+      'dependencies:',
+      '  - &np numpy',
+      '  - !!str scipy',
+      '  - |',
+      '    pandas',
+      '  - matplotlib',
+      '    >=3.8',
+      '  - pip: &pip',
+      '      - rich',
+      'prefix: *cf'
+    ].join('\n');
+    const report = detectEnvironment(files({ 'environment.yml': yml }));
+    expect(report.refused).toEqual([]);
+    expect(report.install.conda).toEqual({
+      channels: ['conda-forge'],
+      dependencies: ['numpy', 'scipy', 'pandas', 'matplotlib >=3.8']
+    });
+    expect(report.install.requirements.map(r => [r.requirement, r.line])).toEqual([['rich', 11]]);
+    // An alias counts where it is used.
+    const aliased = detectEnvironment(
+      files({ 'environment.yml': 'name: &np numpy\ndependencies:\n  - python=3.11\n  - *np\n' })
+    );
+    expect(aliased.install.conda?.dependencies).toEqual(['python=3.11', 'numpy']);
+  });
+
+  it('refuses a YAML bomb without expanding it', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++) {
+      const [prev, next] = [String.fromCharCode(96 + i), String.fromCharCode(97 + i)];
+      bomb.push(`${next}: &${next} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    }
+    bomb.push('dependencies: [*l]');
+    const report = detectEnvironment(files({ 'environment.yml': bomb.join('\n') }));
+    expect(report.refused.map(r => [r.rule, r.line])).toEqual([['unreadable', 13]]);
+    const many = `dependencies:\n  - &n numpy\n${'  - *n\n'.repeat(21)}`;
+    const e = expectCode(() => detectEnvironment(files({ 'environment.yml': many })), 'ENV_INVALID_FILE');
+    expect(e.message).toMatch(/more than 20 aliases/);
+  });
+
+  it('refuses an environment file larger than 256 KiB as invalid', () => {
+    const big = `dependencies:\n${'  - numpy\n'.repeat(27_000)}`;
+    const e = expectCode(() => detectEnvironment(files({ 'environment.yml': big })), 'ENV_INVALID_FILE');
+    expect(e.info).toEqual({ file: 'environment.yml' });
+  });
+
+  it('keeps __proto__ a plain key that is refused, not merged into objects', () => {
+    const key = detectEnvironment(
+      files({ 'environment.yml': 'dependencies: [numpy]\n__proto__: {polluted: yes}\n' })
+    );
+    expect(key.refused.map(r => [r.rule, r.line])).toEqual([['conda-key', 2]]);
+    expect(key.install.conda?.dependencies).toEqual(['numpy']);
+    const item = detectEnvironment(files({ 'environment.yml': 'dependencies:\n  - __proto__: [x]\n' }));
+    expect(item.refused.map(r => [r.rule, r.line])).toEqual([['unreadable', 2]]);
+    expect(({} as any).polluted).toBeUndefined();
   });
 
   it.each([
-    ['an anchor', 'dependencies:\n  - &np numpy\n', 2],
-    ['an alias', 'channels:\n  - x\ndependencies:\n  - *np\n', 4],
-    ['a tag', 'dependencies:\n  - !!str numpy\n', 2],
-    ['a block scalar', 'dependencies:\n  - |\n    numpy\n', 2],
     ['a nested list', 'dependencies:\n  - - numpy\n', 2],
-    ['a second document', 'dependencies: [a]\n---\ndependencies: [b]\n', 2],
     ['a mapping other than pip', 'dependencies:\n  - conda: [x]\n', 2],
-    ['a value continued on the next line', 'dependencies:\n  - numpy\n    >=1.0\n', 3]
+    ['a pip mapping with another key', 'dependencies:\n  - pip: [x]\n    conda: [y]\n', 2],
+    ['a number where a package goes', 'channels: [x]\ndependencies:\n  - 3.10\n', 3],
+    ['a string of several lines', 'dependencies:\n  - |\n    numpy\n    scipy\n', 2],
+    ['an alias to a list', 'channels: &c [x]\ndependencies:\n  - *c\n', 3]
   ])('refuses a file with %s as unreadable, naming the line, installing nothing', (_what, yml, line) => {
     const report = detectEnvironment(files({ 'environment.yml': yml }));
     expect(report.kind).toBe('conda');
@@ -542,7 +625,12 @@ describe('detectEnvironment: environment.yml', () => {
     ['a duplicate key', 'dependencies: [a]\ndependencies: [b]\n', 2],
     ['misaligned items', 'dependencies:\n    - a\n  - b\n', 3],
     ['a scalar where a list goes', 'dependencies: numpy\n', 1],
-    ['an empty item', 'dependencies:\n  -\n', 2]
+    ['an empty item', 'dependencies:\n  -\n', 2],
+    ['an empty string item', 'channels: [x, ""]\n', 1],
+    ['a second document', 'dependencies: [a]\n---\ndependencies: [b]\n', 2],
+    ['an alias without its anchor', 'channels:\n  - x\ndependencies:\n  - *np\n', 4],
+    ['an unknown tag', 'dependencies:\n  - !python/object numpy\n', 2],
+    ['a name that is a list', 'name: [a]\n', 1]
   ])('refuses an environment.yml with %s as invalid, naming the line', (_what, yml, line) => {
     const e = expectCode(() => detectEnvironment(files({ 'environment.yml': yml })), 'ENV_INVALID_FILE');
     expect(e.info).toEqual({ file: 'environment.yml', line });
@@ -630,6 +718,29 @@ describe('detectEnvironment: Pipfile and Pipfile.lock', () => {
       ['Pipfile', 'requirement-local']
     ]);
     expect(requirementTexts(report)).toEqual(['ok']);
+  });
+
+  it.each([
+    ['a package name without its value', '[packages]\nnumpy = "*"\npandas\n', 3],
+    ['a package defined twice', '[packages]\nnumpy = "*"\nnumpy = "==1.26"\n', 3],
+    ['an inline table not closed', '[packages]\npandas = {version = "*"\n', 2],
+    ['[packages] defined twice', '[packages]\n[dev-packages]\n[packages]\n', 3],
+    ['[requires] that is a date', 'requires = 2024-01-01\n[packages]\n', undefined]
+  ])('refuses a Pipfile with %s as an invalid file, naming the line', (_what, text, line) => {
+    const e = expectCode(() => detectEnvironment(files({ Pipfile: text })), 'ENV_INVALID_FILE');
+    expect(e.info).toEqual(line === undefined ? { file: 'Pipfile' } : { file: 'Pipfile', line });
+    expect(e.message).toMatch(
+      line === undefined ? /^Pipfile: / : new RegExp(`^Pipfile line ${line}: .*\\(TOML\\)`)
+    );
+  });
+
+  it('keeps a __proto__ package a plain key', () => {
+    const e = expectCode(
+      () => detectEnvironment(files({ Pipfile: '[packages]\n__proto__ = { version = "*" }\n' })),
+      'ENV_INVALID_FILE'
+    );
+    expect(e.message).toMatch(/__proto__/);
+    expect(({} as any).version).toBeUndefined();
   });
 
   it('refuses a lock that is not JSON as an invalid file, naming the line', () => {
