@@ -70,6 +70,13 @@ export interface IKernelServer {
   baseUrl: string;
   /** Token the agent uses upstream; never shown to clients (they use the agent's own tokens). */
   token: string;
+  /**
+   * Added to the `env` of every `POST api/kernels` body (a gateway's way to pass `KERNEL_WORKING_DIR` and the
+   * like); undefined for servers that need nothing added.
+   */
+  kernelEnv?: Record<string, string>;
+  /** Told the id of each kernel started through the proxy (a gateway backend shuts them down at stop). */
+  onKernelStarted?(kernelId: string): void;
   stop(): Promise<void>;
 }
 
@@ -90,6 +97,12 @@ export interface IStoredReceipt {
   code: string;
 }
 
+/** Bounds of the replay buffer of one kernel. */
+export interface IBufferLimits {
+  maxMessages: number;
+  maxBytes: number;
+}
+
 /** What the kernel half needs from the store (implemented over SQLite by the service half). */
 export interface IRunStore {
   /** Receipts of a run in step order. */
@@ -98,8 +111,17 @@ export interface IRunStore {
   appendReceipt(runId: Hex32, receipt: IStoredReceipt): void;
   /** Stores an artifact file's bytes by its sha256 (downloadable by hash). */
   putArtifact(sha256: Hex32, bytes: Uint8Array): void;
-  /** Kernel messages kept while no client is connected (bounded), replayed on reconnect. */
-  bufferMessage(runId: Hex32, kernelId: string, channel: string, data: string | Uint8Array): void;
+  /**
+   * Kernel messages kept while no client is connected (bounded by `limits`, oldest dropped first), replayed on
+   * reconnect. Returns how many old messages were dropped to stay within the limits.
+   */
+  bufferMessage(
+    runId: Hex32,
+    kernelId: string,
+    channel: string,
+    data: string | Uint8Array,
+    limits?: IBufferLimits
+  ): number | void;
   takeBufferedMessages(runId: Hex32, kernelId: string): { channel: string; data: string | Uint8Array }[];
 }
 

@@ -52,7 +52,13 @@ export type AinErrorCode =
   | 'CHAIN_UNREACHABLE'
   | 'CHAIN_REVERTED'
   | 'CHAIN_WALLET_REFUSED'
-  | 'CHAIN_DEPLOYMENT_MISSING';
+  | 'CHAIN_DEPLOYMENT_MISSING'
+  // provider agent, kernel half (src/agent)
+  | 'AGENT_ENV_REFUSED'
+  | 'AGENT_ENV_BUILD_FAILED'
+  | 'AGENT_KERNEL_START_FAILED'
+  | 'AGENT_GATEWAY_UNREACHABLE'
+  | 'AGENT_RECEIPT_OUT_OF_ORDER';
 
 /** An error with a code that says which rule failed and a message that says what to do about it. */
 export class AinError extends Error {

@@ -1,0 +1,220 @@
+/**
+ * The `local` kernel backend: one `jupyter server` per run, started by the agent on 127.0.0.1 with a random token
+ * and the run's folder as its root, whose only kernel spec runs ipykernel from the run's environment.
+ *
+ * The server comes from the agent's own Python (the .venv of the README set-up by default): a run's environment
+ * needs only ipykernel. Its config file (written into the run's folder) also turns TCP_NODELAY on for every
+ * connection tornado accepts: stock tornado never does for kernel websockets, which costs ~40 ms per round trip
+ * (Nagle + delayed ACK, FIELD-NOTES.md), and the proxy's upstream hop would pay it.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join, resolve } from 'node:path';
+import { makeError } from '../core/errors.js';
+import type { IBuiltEnvironment, IKernelBackend, IKernelServer } from './tokens.js';
+
+/** The package root (from src/agent or lib-node/agent). */
+const PACKAGE_ROOT = resolve(__dirname, '..', '..');
+
+/** An executable of the development .venv (README set-up) if there, else the bare name (found on PATH). */
+export function venvExecutable(name: string): string {
+  const path = join(PACKAGE_ROOT, '.venv', 'bin', name);
+  return existsSync(path) ? path : name;
+}
+
+/**
+ * Python run at the start of a jupyter server's (or kernel gateway's) config file: TCP_NODELAY on every accepted
+ * connection, so small kernel messages leave at once.
+ */
+export const NODELAY_PATCH = `
+import tornado.httpserver as _ain_httpserver
+_ain_handle_stream = _ain_httpserver.HTTPServer.handle_stream
+def _ain_nodelay_handle_stream(self, stream, address):
+    try:
+        stream.set_nodelay(True)
+    except Exception:
+        pass
+    return _ain_handle_stream(self, stream, address)
+_ain_httpserver.HTTPServer.handle_stream = _ain_nodelay_handle_stream
+`;
+
+/** Options of LocalKernelBackend. */
+export interface ILocalBackendOptions {
+  /** The `jupyter` executable (default: $AIN_JUPYTER, else the .venv's, else PATH). */
+  jupyter?: string;
+  /** Folder for per-run server files (config, kernel spec, runtime dir); default `<workDir>/../.ain-jupyter-<run>`. */
+  stateDir?: string;
+  /** Give up waiting for the server after this many ms (default 60 s). */
+  startTimeoutMs?: number;
+  /** Apply the TCP_NODELAY patch (default true; false reproduces a stock server, for benchmarks). */
+  nodelay?: boolean;
+}
+
+/** Starts a jupyter server per run. */
+export class LocalKernelBackend implements IKernelBackend {
+  readonly kind = 'local';
+
+  constructor(private readonly options: ILocalBackendOptions = {}) {}
+
+  async start(options: {
+    runId: string;
+    workDir: string;
+    environment: IBuiltEnvironment;
+  }): Promise<IKernelServer> {
+    const { runId, workDir, environment } = options;
+    const state = this.options.stateDir ?? join(workDir, '..', `.ain-jupyter-${runId.slice(2, 14)}`);
+    const kernels = join(state, 'kernels');
+    await fs.mkdir(join(kernels, 'python3'), { recursive: true });
+    await fs.mkdir(join(state, 'runtime'), { recursive: true });
+    // The kernel runs the environment's python; PATH and VIRTUAL_ENV make `!pip`, `!python` use that env too.
+    await fs.writeFile(
+      join(kernels, 'python3', 'kernel.json'),
+      JSON.stringify(
+        {
+          argv: [environment.python, '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+          display_name: 'Python 3 (AI Network run)',
+          language: 'python',
+          metadata: { debugger: true },
+          env: {
+            PATH: [join(environment.prefix, 'bin'), process.env.PATH ?? ''].join(delimiter),
+            VIRTUAL_ENV: environment.prefix
+          }
+        },
+        null,
+        1
+      )
+    );
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = await Private.freePort();
+      await fs.writeFile(join(state, 'jupyter_server_config.py'), this.config(port, workDir, kernels));
+      try {
+        return await this.launch(state, workDir, port);
+      } catch (e) {
+        lastError = e;
+        // Another process may have taken the port between our probe and the server's bind: try another.
+        if (!/address already in use/i.test(String((e as Error).message))) {
+          throw e;
+        }
+      }
+    }
+    throw lastError;
+  }
+
+  private config(port: number, workDir: string, kernels: string): string {
+    const py = (s: string) => JSON.stringify(s);
+    return [
+      '# Written by the AIN agent for one run; the token comes from $JUPYTER_TOKEN, never from this file.',
+      this.options.nodelay === false ? '' : NODELAY_PATCH,
+      `c.ServerApp.ip = '127.0.0.1'`,
+      `c.ServerApp.port = ${port}`,
+      'c.ServerApp.port_retries = 0',
+      'c.ServerApp.open_browser = False',
+      'c.ServerApp.allow_root = True',
+      `c.ServerApp.root_dir = ${py(workDir)}`,
+      // Only the agent, holding the token, reaches this server; origins are the agent's business, not its.
+      `c.ServerApp.allow_origin = '*'`,
+      'c.ServerApp.terminals_enabled = False',
+      `c.ServerApp.jpserver_extensions = {'jupyterlab': False, 'jupyter_lsp': False, 'notebook_shim': False, 'jupyter_server_terminals': False}`,
+      `c.KernelSpecManager.kernel_dirs = [${py(kernels)}]`,
+      'c.KernelSpecManager.ensure_native_kernel = False',
+      ''
+    ].join('\n');
+  }
+
+  private async launch(state: string, workDir: string, port: number): Promise<IKernelServer> {
+    const token = randomBytes(24).toString('hex');
+    const baseUrl = `http://127.0.0.1:${port}/`;
+    const jupyter = this.options.jupyter ?? process.env.AIN_JUPYTER ?? venvExecutable('jupyter');
+    const child = spawn(jupyter, ['server', `--config=${join(state, 'jupyter_server_config.py')}`], {
+      // Kernels started without a path run in the server's folder: make it the run's folder.
+      cwd: workDir,
+      // Its own process group, so stop() reaches every process it started.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        JUPYTER_TOKEN: token,
+        JUPYTER_RUNTIME_DIR: join(state, 'runtime'),
+        JUPYTER_CONFIG_DIR: join(state, 'config'),
+        PYTHONUNBUFFERED: '1'
+      }
+    });
+    const tail: string[] = [];
+    const keep = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim()) {
+          tail.push(line.split(token).join('<token>'));
+        }
+      }
+      tail.splice(0, Math.max(0, tail.length - 30));
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    let exited = false;
+    child.on('exit', () => (exited = true));
+    child.on('error', () => (exited = true));
+    const deadline = Date.now() + (this.options.startTimeoutMs ?? 60_000);
+    for (;;) {
+      if (exited || Date.now() > deadline) {
+        await Private.kill(child);
+        throw makeError(
+          'AGENT_KERNEL_START_FAILED',
+          `The jupyter server (${jupyter}) ${exited ? 'exited' : 'did not answer in time'} while starting. ` +
+            `Check that jupyter_server is installed for the agent. Last lines of its log:\n${tail.join('\n')}`,
+          { logTail: tail.slice() }
+        );
+      }
+      try {
+        const res = await fetch(`${baseUrl}api/status`, { headers: { Authorization: `token ${token}` } });
+        if (res.ok) {
+          break;
+        }
+      } catch {
+        // not listening yet
+      }
+      await new Promise(r => setTimeout(r, 100));
+    }
+    return {
+      baseUrl,
+      token,
+      stop: () => Private.kill(child)
+    };
+  }
+}
+
+namespace Private {
+  export function freePort(): Promise<number> {
+    return new Promise((resolvePort, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+  }
+
+  /** SIGTERM to the group (jupyter shuts its kernels down), SIGKILL after 5 s. */
+  export async function kill(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+      return;
+    }
+    const exited = new Promise<void>(r => child.once('exit', () => r()));
+    const signal = (s: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, s);
+      } catch {
+        // already gone
+      }
+    };
+    signal('SIGTERM');
+    const timer = setTimeout(() => signal('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+    // Stragglers of the group (none normally: jupyter waited for its kernels).
+    signal('SIGKILL');
+  }
+}

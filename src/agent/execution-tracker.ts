@@ -1,0 +1,205 @@
+/**
+ * Follows the executions of one kernel from its messages: an `execute_request` opens one, the iopub messages whose
+ * parent is that request add its outputs (as nbformat 4 outputs, the way JupyterLab's output area builds them:
+ * `clear_output` and `update_display_data` included), and `status: idle` for that parent closes it. A kernel that
+ * dies or restarts closes every open execution with a synthetic `KernelDied` error output, which the proxy also
+ * sends to the client, so the receipt and the notebook say the same.
+ */
+import type { NbOutput } from '../core/outputs-normalize.js';
+import { IKernelHeader, IKernelMessage, makeMessage } from './kernel-protocol.js';
+
+/** One execution from request to idle (or death). */
+export interface IExecution {
+  kernelId: string;
+  msgId: string;
+  code: string;
+  /** The request's header, for messages sent in reply to it. */
+  header: IKernelHeader;
+  /** `cellId` of the request metadata (JupyterLab sends it), when any. */
+  cellId?: string;
+  /** Cell tags from the request metadata (JupyterLab sends the cell's metadata, tags included). */
+  tags: string[];
+  outputs: NbOutput[];
+  /** Agent clock (ms) when the request was forwarded, and when the kernel went busy / idle for it. */
+  requestedAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  /** The kernel's own clock (ms) at busy and idle, which bounds the files the cell wrote. */
+  kernelStartedAt?: number;
+  kernelEndedAt?: number;
+  /** Set when the kernel died before idle. */
+  died?: string;
+}
+
+/** The error output of a cell whose kernel died under it. */
+export function kernelDiedOutput(reason: string): NbOutput {
+  return {
+    output_type: 'error',
+    ename: 'KernelDied',
+    evalue: `The kernel died while this cell ran (${reason}); its outputs end here.`,
+    traceback: []
+  };
+}
+
+/** Tracks the open executions of one kernel. */
+export class ExecutionTracker {
+  private readonly open = new Map<string, IExecution>();
+  private readonly clearOnNext = new Set<string>();
+
+  constructor(
+    readonly kernelId: string,
+    private readonly onDone: (execution: IExecution) => void
+  ) {}
+
+  /** Number of executions not yet finished. */
+  get pending(): number {
+    return this.open.size;
+  }
+
+  /** The open execution a message belongs to, if any. */
+  executionOf(msg: IKernelMessage): IExecution | undefined {
+    const parent = msg.parent_header?.msg_id;
+    return parent ? this.open.get(parent) : undefined;
+  }
+
+  /** A client's shell message: opens an execution for an `execute_request`. */
+  request(msg: IKernelMessage): IExecution | undefined {
+    if (msg.header.msg_type !== 'execute_request') {
+      return undefined;
+    }
+    const metadata = msg.metadata ?? {};
+    const tags = Array.isArray(metadata.tags)
+      ? metadata.tags.filter((t): t is string => typeof t === 'string')
+      : [];
+    const execution: IExecution = {
+      kernelId: this.kernelId,
+      msgId: msg.header.msg_id,
+      code: typeof msg.content.code === 'string' ? msg.content.code : '',
+      header: msg.header,
+      cellId: typeof metadata.cellId === 'string' ? metadata.cellId : undefined,
+      tags,
+      outputs: [],
+      requestedAt: Date.now()
+    };
+    this.open.set(execution.msgId, execution);
+    return execution;
+  }
+
+  /** A kernel iopub message: adds outputs, closes the execution at idle. */
+  iopub(msg: IKernelMessage): void {
+    const execution = this.executionOf(msg);
+    if (!execution) {
+      return;
+    }
+    const c = msg.content;
+    const type = msg.header.msg_type;
+    if (type === 'status') {
+      if (c.execution_state === 'busy' && execution.startedAt === undefined) {
+        execution.startedAt = Date.now();
+        execution.kernelStartedAt = Private.kernelTime(msg);
+      } else if (c.execution_state === 'idle') {
+        execution.endedAt = Date.now();
+        execution.kernelEndedAt = Private.kernelTime(msg);
+        this.finish(execution);
+      }
+      return;
+    }
+    if (type === 'clear_output') {
+      if (c.wait) {
+        this.clearOnNext.add(execution.msgId);
+      } else {
+        execution.outputs.length = 0;
+      }
+      return;
+    }
+    if (type === 'update_display_data') {
+      const id = Private.displayId(c);
+      for (const output of execution.outputs) {
+        if (
+          output.output_type === 'display_data' &&
+          id &&
+          Private.displayId(output as unknown as Record<string, unknown>) === id
+        ) {
+          Object.assign(output, { data: c.data ?? {}, metadata: c.metadata ?? {} });
+        }
+      }
+      return;
+    }
+    const output = Private.toOutput(type, c);
+    if (output) {
+      if (this.clearOnNext.delete(execution.msgId)) {
+        execution.outputs.length = 0;
+      }
+      execution.outputs.push(output);
+    }
+  }
+
+  /**
+   * The kernel died or restarted: closes every open execution with a KernelDied output. Returns, per execution,
+   * the iopub error message to show the client (its parent is the execution's request).
+   */
+  died(reason: string, session?: string): IKernelMessage[] {
+    const messages: IKernelMessage[] = [];
+    for (const execution of [...this.open.values()]) {
+      const output = kernelDiedOutput(reason);
+      execution.outputs.push(output);
+      execution.died = reason;
+      execution.endedAt = Date.now();
+      const content = { ename: 'KernelDied', evalue: (output as { evalue: string }).evalue, traceback: [] };
+      messages.push(
+        makeMessage('iopub', 'error', execution.header, content, session ?? execution.header.session)
+      );
+      this.finish(execution);
+    }
+    return messages;
+  }
+
+  private finish(execution: IExecution): void {
+    this.open.delete(execution.msgId);
+    this.clearOnNext.delete(execution.msgId);
+    this.onDone(execution);
+  }
+}
+
+namespace Private {
+  export function kernelTime(msg: IKernelMessage): number | undefined {
+    const t = typeof msg.header.date === 'string' ? Date.parse(msg.header.date) : NaN;
+    return Number.isFinite(t) ? t : undefined;
+  }
+
+  export function displayId(content: Record<string, unknown>): string | undefined {
+    const transient = content.transient as { display_id?: unknown } | undefined;
+    return typeof transient?.display_id === 'string' ? transient.display_id : undefined;
+  }
+
+  /** An iopub output message as an nbformat 4 output (undefined for any other message type). */
+  export function toOutput(type: string, c: Record<string, unknown>): NbOutput | undefined {
+    switch (type) {
+      case 'stream':
+        return { output_type: 'stream', name: String(c.name ?? 'stdout'), text: String(c.text ?? '') };
+      case 'display_data':
+        return {
+          output_type: 'display_data',
+          data: (c.data as Record<string, unknown>) ?? {},
+          metadata: c.metadata ?? {},
+          ...(c.transient ? { transient: c.transient } : {})
+        };
+      case 'execute_result':
+        return {
+          output_type: 'execute_result',
+          execution_count: typeof c.execution_count === 'number' ? c.execution_count : null,
+          data: (c.data as Record<string, unknown>) ?? {},
+          metadata: c.metadata ?? {}
+        };
+      case 'error':
+        return {
+          output_type: 'error',
+          ename: String(c.ename ?? ''),
+          evalue: String(c.evalue ?? ''),
+          traceback: Array.isArray(c.traceback) ? c.traceback.map(String) : []
+        };
+      default:
+        return undefined;
+    }
+  }
+}
