@@ -50,10 +50,16 @@ module.exports = tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: NODE_BUILTINS.map(name => ({ name, message: 'src/core runs in the browser too: no Node built-ins.' })),
+          paths: NODE_BUILTINS.map(name => ({
+            name,
+            message: 'src/core runs in the browser too: no Node built-ins.'
+          })),
           patterns: [
             { group: ['@jupyterlab/*', '@lumino/*'], message: 'src/core must not depend on JupyterLab.' },
-            { group: ['../chain/*', '../lab/*', '../agent/*', '../cli/*'], message: 'src/core imports no other layer.' }
+            {
+              group: ['../chain/*', '../lab/*', '../agent/*', '../cli/*'],
+              message: 'src/core imports no other layer.'
+            }
           ]
         }
       ],

@@ -6,7 +6,9 @@ try {
   cli = require('../lib-node/cli/main.js');
 } catch (e) {
   if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes('lib-node/cli/main.js')) {
-    console.error('ain: the CLI is not built yet. Run `npm run build:lib` in the jupyterlab-ain folder first.');
+    console.error(
+      'ain: the CLI is not built yet. Run `npm run build:lib` in the jupyterlab-ain folder first.'
+    );
     process.exit(2);
   }
   throw e;

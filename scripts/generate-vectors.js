@@ -19,8 +19,16 @@ const h = text => core.sha256(text);
 const runId = h('vector run 1');
 const salt = h('vector salt 1');
 const cells = [
-  { code: 'import math\nprint(math.pi)', outputs: [{ output_type: 'stream', name: 'stdout', text: '3.141592653589793\n' }] },
-  { code: 'x = 6 * 7\nx', outputs: [{ output_type: 'execute_result', execution_count: 2, metadata: {}, data: { 'text/plain': '42' } }] },
+  {
+    code: 'import math\nprint(math.pi)',
+    outputs: [{ output_type: 'stream', name: 'stdout', text: '3.141592653589793\n' }]
+  },
+  {
+    code: 'x = 6 * 7\nx',
+    outputs: [
+      { output_type: 'execute_result', execution_count: 2, metadata: {}, data: { 'text/plain': '42' } }
+    ]
+  },
   { code: 'open("outputs/model.txt", "w").write("w=1")', outputs: [] }
 ];
 const receipts = [];
@@ -32,7 +40,10 @@ cells.forEach((cell, step) => {
     prev,
     codeHash: core.codeHash(cell.code),
     outputHash: core.outputHash(cell.outputs, salt),
-    artifactsHash: step === 2 ? core.artifactsHash([{ path: 'outputs/model.txt', size: 3, sha256: h('w=1') }]) : core.ZERO_HASH,
+    artifactsHash:
+      step === 2
+        ? core.artifactsHash([{ path: 'outputs/model.txt', size: 3, sha256: h('w=1') }])
+        : core.ZERO_HASH,
     startedAt: 1764000000000 + step * 1000,
     endedAt: 1764000000000 + step * 1000 + 250
   };
@@ -67,7 +78,9 @@ const vectors = {
 fs.writeFileSync(path.join(out, 'receipts.json'), JSON.stringify(vectors, null, 2) + '\n');
 
 const trees = [1, 2, 3, 5, 8].map(n => {
-  const digests = Array.from({ length: n }, (_, i) => (i < receipts.length ? receipts[i].digest : h(`filler digest ${i}`)));
+  const digests = Array.from({ length: n }, (_, i) =>
+    i < receipts.length ? receipts[i].digest : h(`filler digest ${i}`)
+  );
   const tree = new core.ReceiptTree(digests);
   return {
     digests,

@@ -53,6 +53,25 @@ export type AinErrorCode =
   | 'CHAIN_REVERTED'
   | 'CHAIN_WALLET_REFUSED'
   | 'CHAIN_DEPLOYMENT_MISSING'
+  // provider agent, service half (src/agent)
+  | 'AGENT_CONFIG_INVALID'
+  | 'AGENT_FAULT_REFUSED'
+  | 'AGENT_OPENAPI_INVALID'
+  | 'AGENT_REQUEST_INVALID'
+  | 'AGENT_UNAUTHORIZED'
+  | 'AGENT_FORBIDDEN'
+  | 'AGENT_NOT_FOUND'
+  | 'AGENT_LOGIN_INVALID'
+  | 'AGENT_BODY_TOO_LARGE'
+  | 'AGENT_RUN_NOT_ON_CHAIN'
+  | 'AGENT_RUN_WRONG_PROVIDER'
+  | 'AGENT_RUN_WRONG_CLIENT'
+  | 'AGENT_RUN_NOT_OPEN'
+  | 'AGENT_RUN_ENDED'
+  | 'AGENT_BUNDLE_HASH_MISMATCH'
+  | 'AGENT_ESCROW_TOO_LOW'
+  | 'AGENT_NOT_ANCHORED'
+  | 'AGENT_RUNTIME_UNAVAILABLE'
   // provider agent, kernel half (src/agent)
   | 'AGENT_ENV_REFUSED'
   | 'AGENT_ENV_BUILD_FAILED'
@@ -74,11 +93,7 @@ export class AinError extends Error {
 }
 
 /** Builds an AinError; `info` holds machine-readable details (a path, a size, a limit). */
-export function makeError(
-  code: AinErrorCode,
-  message: string,
-  info: Record<string, unknown> = {}
-): AinError {
+export function makeError(code: AinErrorCode, message: string, info: Record<string, unknown> = {}): AinError {
   return new AinError(code, message, info);
 }
 

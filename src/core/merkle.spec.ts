@@ -12,21 +12,27 @@ function leaf(step: number, digest: string): string {
   return keccak256(keccak256(AbiCoder.defaultAbiCoder().encode(['uint32', 'bytes32'], [step, digest])));
 }
 function processProof(leafHash: string, proof: string[]): string {
-  return proof.reduce((node, sibling) => keccak256(node < sibling ? concat([node, sibling]) : concat([sibling, node])), leafHash);
+  return proof.reduce(
+    (node, sibling) => keccak256(node < sibling ? concat([node, sibling]) : concat([sibling, node])),
+    leafHash
+  );
 }
 
 describe('Merkle checkpoints', () => {
-  it.each(vectors.trees.map((t: any) => [t.digests.length, t]))('reproduces the %i-leaf vector', (_n, t: any) => {
-    const tree = new ReceiptTree(t.digests);
-    expect(tree.root).toBe(t.root);
-    t.digests.forEach((d: string, step: number) => {
-      expect(receiptLeafHash(step, d)).toBe(t.leaves[step]);
-      expect(leaf(step, d)).toBe(t.leaves[step]);
-      expect(tree.proof(step)).toEqual(t.proofs[step]);
-      expect(processProof(t.leaves[step], t.proofs[step])).toBe(t.root);
-      expect(verifyReceiptProof(t.root, step, d, t.proofs[step])).toBe(true);
-    });
-  });
+  it.each(vectors.trees.map((t: any) => [t.digests.length, t]))(
+    'reproduces the %i-leaf vector',
+    (_n, t: any) => {
+      const tree = new ReceiptTree(t.digests);
+      expect(tree.root).toBe(t.root);
+      t.digests.forEach((d: string, step: number) => {
+        expect(receiptLeafHash(step, d)).toBe(t.leaves[step]);
+        expect(leaf(step, d)).toBe(t.leaves[step]);
+        expect(tree.proof(step)).toEqual(t.proofs[step]);
+        expect(processProof(t.leaves[step], t.proofs[step])).toBe(t.root);
+        expect(verifyReceiptProof(t.root, step, d, t.proofs[step])).toBe(true);
+      });
+    }
+  );
 
   it('does not prove a receipt at another step, another receipt, or under another root', () => {
     const digests = Array.from({ length: 7 }, (_, i) => sha256(`receipt ${i}`));

@@ -35,7 +35,9 @@ export class ReceiptTree {
   constructor(digests: readonly Hex32[]) {
     assert(digests.length > 0, 'MERKLE_INVALID', 'A checkpoint needs at least one receipt.');
     digests.forEach((d, step) =>
-      assert(isHex32(d), 'MERKLE_INVALID', `Receipt digest of step ${step} is not a 32-byte hex string.`, { step })
+      assert(isHex32(d), 'MERKLE_INVALID', `Receipt digest of step ${step} is not a 32-byte hex string.`, {
+        step
+      })
     );
     // Leaves stay in step order (no sorting), so the tree reads like the run it commits to.
     this.tree = StandardMerkleTree.of(
@@ -72,11 +74,18 @@ export class ReceiptTree {
 
 /** The leaf hash of `[step, digest]`, as the contracts compute it. */
 export function receiptLeafHash(step: number, digest: Hex32): Hex32 {
-  return keccak256(getBytes(keccak256(AbiCoder.defaultAbiCoder().encode(RECEIPT_LEAF_ENCODING, [step, digest]))));
+  return keccak256(
+    getBytes(keccak256(AbiCoder.defaultAbiCoder().encode(RECEIPT_LEAF_ENCODING, [step, digest])))
+  );
 }
 
 /** True when `proof` shows that the receipt with `digest` is step `step` under `root`. Never throws. */
-export function verifyReceiptProof(root: Hex32, step: number, digest: Hex32, proof: readonly Hex32[]): boolean {
+export function verifyReceiptProof(
+  root: Hex32,
+  step: number,
+  digest: Hex32,
+  proof: readonly Hex32[]
+): boolean {
   try {
     return StandardMerkleTree.verify<Leaf>(root, RECEIPT_LEAF_ENCODING, [step, digest], [...proof]);
   } catch {

@@ -96,9 +96,17 @@ describe('notebook hash', () => {
       ['{"cells": [', 'NOTEBOOK_INVALID_JSON', /not valid JSON/],
       [{ nbformat: 3, nbformat_minor: 0, worksheets: [] }, 'NOTEBOOK_UNSUPPORTED_FORMAT', /nbconvert/],
       [{ nbformat: 4, nbformat_minor: 5 }, 'NOTEBOOK_MALFORMED', /cells/],
-      [{ ...base(), cells: [{ cell_type: 'heading', source: '' }] }, 'NOTEBOOK_MALFORMED', /Cell 1.*cell_type/],
+      [
+        { ...base(), cells: [{ cell_type: 'heading', source: '' }] },
+        'NOTEBOOK_MALFORMED',
+        /Cell 1.*cell_type/
+      ],
       [{ ...base(), cells: [{ cell_type: 'code', source: 42 }] }, 'NOTEBOOK_MALFORMED', /source/],
-      [{ ...base(), cells: [{ cell_type: 'code', source: '', metadata: { tags: 'x' } }] }, 'NOTEBOOK_MALFORMED', /tags/],
+      [
+        { ...base(), cells: [{ cell_type: 'code', source: '', metadata: { tags: 'x' } }] },
+        'NOTEBOOK_MALFORMED',
+        /tags/
+      ],
       [[], 'NOTEBOOK_MALFORMED', /JSON object/]
     ];
     for (const [input, code, message] of cases) {

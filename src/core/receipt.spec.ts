@@ -66,7 +66,9 @@ describe('step receipts (EIP-712)', () => {
     const other = { chainId: 1, verifyingContract: domain.verifyingContract };
     expect(receiptDigest(receipts[0], other)).toBe(vectors.otherChain.digestOfStep0);
     const signed = vectors.receipts[0];
-    expect(() => verifyReceipt(signed, other, signer)).toThrow(expect.objectContaining({ code: 'RECEIPT_BAD_SIGNATURE' }));
+    expect(() => verifyReceipt(signed, other, signer)).toThrow(
+      expect.objectContaining({ code: 'RECEIPT_BAD_SIGNATURE' })
+    );
     const otherContract = { chainId: domain.chainId, verifyingContract: '0x' + '11'.repeat(20) };
     expect(() => verifyReceipt(signed, otherContract, signer)).toThrow(/not signed by the run's provider/);
     expect(() => verifyReceipt(signed, domain, signer)).not.toThrow();
@@ -74,8 +76,13 @@ describe('step receipts (EIP-712)', () => {
 
   it('rejects a receipt whose fields were changed after signing, or another key', () => {
     const signed = vectors.receipts[1];
-    const forged = { receipt: { ...signed.receipt, outputHash: sha256('faked output') }, signature: signed.signature };
-    expect(() => verifyReceipt(forged, domain, signer)).toThrow(expect.objectContaining({ code: 'RECEIPT_BAD_SIGNATURE' }));
+    const forged = {
+      receipt: { ...signed.receipt, outputHash: sha256('faked output') },
+      signature: signed.signature
+    };
+    expect(() => verifyReceipt(forged, domain, signer)).toThrow(
+      expect.objectContaining({ code: 'RECEIPT_BAD_SIGNATURE' })
+    );
     const stranger = new SigningKey(sha256('stranger key'));
     expect(() => verifyReceipt(signReceipt(signed.receipt, domain, stranger), domain, signer)).toThrow(
       /not signed by the run's provider/
@@ -123,7 +130,9 @@ describe('step receipts (EIP-712)', () => {
   describe('receipt chains', () => {
     const runId = receipts[0].runId;
     it('accepts the vector run and returns its digests in order', () => {
-      expect(validateReceiptChain(receipts, runId, domain)).toEqual(vectors.receipts.map((v: any) => v.digest));
+      expect(validateReceiptChain(receipts, runId, domain)).toEqual(
+        vectors.receipts.map((v: any) => v.digest)
+      );
       expect(receipts[0].prev).toBe(ZERO_HASH);
     });
     const broken: [string, () => IStepReceipt[], RegExp][] = [

@@ -139,9 +139,13 @@ export function recoverReceiptSigner(signed: ISignedReceipt, domain: IReceiptDom
   try {
     sig = Signature.from(signed.signature);
   } catch (e) {
-    throw makeError('RECEIPT_BAD_SIGNATURE', `The receipt's signature is malformed: ${(e as Error).message}.`, {
-      step: signed.receipt.step
-    });
+    throw makeError(
+      'RECEIPT_BAD_SIGNATURE',
+      `The receipt's signature is malformed: ${(e as Error).message}.`,
+      {
+        step: signed.receipt.step
+      }
+    );
   }
   assert(
     BigInt(sig._s) <= HALF_N && /^0x[0-9a-fA-F]{130}$/.test(signed.signature),
@@ -174,7 +178,11 @@ export function verifyReceipt(signed: ISignedReceipt, domain: IReceiptDomain, ex
  * each, and every `prev` the digest of the receipt before it (zero for step 0). Returns the digests in order.
  * Throws RECEIPT_CHAIN_BROKEN naming the first step that breaks the chain.
  */
-export function validateReceiptChain(receipts: IStepReceipt[], runId: Hex32, domain: IReceiptDomain): Hex32[] {
+export function validateReceiptChain(
+  receipts: IStepReceipt[],
+  runId: Hex32,
+  domain: IReceiptDomain
+): Hex32[] {
   const digests: Hex32[] = [];
   let prev = ZERO_HASH;
   receipts.forEach((receipt, index) => {

@@ -26,6 +26,7 @@ describe('the pip package', () => {
     const listing = spawnSync(join(venv, 'bin', 'jupyter'), ['labextension', 'list'], { encoding: 'utf8' });
     expect(listing.status).toBe(0);
     const all = listing.stdout + listing.stderr;
+    // eslint-disable-next-line no-control-regex -- strips the ANSI colours jupyter prints
     expect(all.replace(/\u001b\[[0-9;]*m/g, '')).toContain(
       `jupyterlab-ain v${version} enabled OK (python, jupyterlab_ain)`
     );
