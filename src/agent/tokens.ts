@@ -111,6 +111,8 @@ export interface IRunStore {
   appendReceipt(runId: Hex32, receipt: IStoredReceipt): void;
   /** Stores an artifact file's bytes by its sha256 (downloadable by hash). */
   putArtifact(sha256: Hex32, bytes: Uint8Array): void;
+  /** An artifact's bytes by sha256, or undefined when none is stored (GET /artifacts/{sha256}). */
+  getArtifact(sha256: Hex32): Uint8Array | undefined;
   /**
    * Kernel messages kept while no client is connected (bounded by `limits`, oldest dropped first), replayed on
    * reconnect. Returns how many old messages were dropped to stay within the limits.

@@ -15,7 +15,8 @@ export interface ICommand {
 const COMMANDS: Record<string, () => ICommand> = {
   pack: () => require('./commands/pack.js').command,
   dev: () => require('./commands/dev.js').command,
-  chain: () => require('./commands/chain.js').command
+  chain: () => require('./commands/chain.js').command,
+  provider: () => require('./commands/provider.js').command
 };
 
 function usage(): string {

@@ -38,7 +38,10 @@ export const command: ICommand = {
     });
     const port = Number(values.port);
     const chainPort = Number(values['chain-port']);
-    for (const [name, value] of [['--port', port], ['--chain-port', chainPort]] as const) {
+    for (const [name, value] of [
+      ['--port', port],
+      ['--chain-port', chainPort]
+    ] as const) {
       if (!Number.isInteger(value) || value < 1 || value > 65535) {
         console.error(`ain dev: ${name} must be a TCP port number (1-65535).`);
         return 2;
