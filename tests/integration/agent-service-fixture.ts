@@ -1,0 +1,260 @@
+/**
+ * Shared set-up of the agent service specs: a real anvil with the contracts (chain-fixture), a registered
+ * provider, bundles from core createBundle, runs opened on-chain by the real client, EIP-4361 logins signed by
+ * real keys, and small HTTP and Server-Sent Events helpers over fetch. No mocks of the chain or the store.
+ */
+import { Wallet, ZeroHash } from 'ethers';
+import { SiweMessage } from 'siwe';
+import { Hex32, ZERO_HASH, keccak256 } from '../../src/core/hash';
+import { createBundle, Bundle } from '../../src/core/bundle-writer';
+import { receiptDigest, signReceipt, IReceiptDomain } from '../../src/core/receipt';
+import type { SigningKey } from 'ethers';
+import type { IRunStore } from '../../src/agent/tokens';
+import { IActor, TOKEN, random32 } from './chain-fixture';
+
+/** Price of the test provider: 3,600 tokens an hour, one token a second, so escrow reads as seconds. */
+export const PRICE = TOKEN(3600);
+
+/** Registers `actor` as a provider at `price`. */
+export async function registerProvider(actor: IActor, endpoint: string, price = PRICE): Promise<void> {
+  await actor.providers.register(
+    { endpoint, pricePerHour: price, capabilitiesHash: ZeroHash, capabilitiesURI: '' },
+    TOKEN(100)
+  );
+}
+
+const encoder = new TextEncoder();
+
+/** A bundle of a small notebook; `tag` changes its hash. */
+export function makeBundle(tag = 'a', cells = 1): Bundle {
+  const notebook = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: 'python3', display_name: 'Python 3' },
+      language_info: { name: 'python' }
+    },
+    cells: Array.from({ length: cells }, (_, i) => ({
+      cell_type: 'code',
+      id: `c${i}`,
+      metadata: {},
+      execution_count: null,
+      outputs: [],
+      source: [`x${i} = ${i} + 1  # ${tag}\n`, `print(x${i})`]
+    }))
+  };
+  return createBundle({
+    notebookPath: 'analysis.ipynb',
+    files: new Map([
+      ['analysis.ipynb', encoder.encode(JSON.stringify(notebook))],
+      ['data/input.csv', encoder.encode(`a,b\n1,2\n# ${tag}\n`)]
+    ])
+  });
+}
+
+/** Opens a run of `bundleHash` with `provider` for `escrow` and returns its id. */
+export async function openRun(
+  client: IActor,
+  provider: string,
+  bundleHash: Hex32,
+  escrow: bigint
+): Promise<Hex32> {
+  const nonce = BigInt(random32()) & ((1n << 64n) - 1n);
+  const { runId } = await client.runs.openRun({
+    provider,
+    bundleHash,
+    nonce,
+    samplingSecret: random32(),
+    escrow,
+    pricePerHour: PRICE
+  });
+  return runId;
+}
+
+/** A fetch answer with its body read. */
+export interface IAnswer {
+  status: number;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test answers are read loosely
+  text: string;
+  headers: Headers;
+}
+
+/** One request to the agent. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; json?: unknown; body?: Uint8Array; headers?: Record<string, string> } = {}
+): Promise<IAnswer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) {
+    headers.authorization = `Bearer ${options.token}`;
+  }
+  let body: BodyInit | undefined;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  } else if (options.body) {
+    headers['content-type'] = 'application/octet-stream';
+    body = options.body;
+  }
+  const res = await fetch(base + path, { method, headers, body });
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON (metrics, bundles)
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+/** The signed EIP-4361 login of `key` as the agent's challenge describes it. */
+export async function loginMessage(
+  base: string,
+  key: string,
+  tweak: (m: Partial<SiweMessage>) => void = () => undefined
+): Promise<{ message: string; signature: string }> {
+  const challenge = (await call(base, 'POST', '/auth/nonce')).json;
+  const wallet = new Wallet(key);
+  const fields: Partial<SiweMessage> = {
+    domain: challenge.domain,
+    address: wallet.address,
+    uri: challenge.uri,
+    version: '1',
+    chainId: challenge.chainId,
+    nonce: challenge.nonce,
+    statement: challenge.statement,
+    issuedAt: new Date().toISOString(),
+    expirationTime: challenge.expirationTime
+  };
+  tweak(fields);
+  const message = new SiweMessage(fields).prepareMessage();
+  return { message, signature: await wallet.signMessage(message) };
+}
+
+/** Logs in with `key` and returns the token. */
+export async function login(base: string, key: string): Promise<string> {
+  const answer = await call(base, 'POST', '/auth/login', { json: await loginMessage(base, key) });
+  expect(answer.status).toBe(200);
+  return answer.json.token;
+}
+
+/** One Server-Sent Event. */
+export interface ISse {
+  id: string;
+  event: string;
+  data: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- event payloads are read loosely
+}
+
+/**
+ * Reads a Server-Sent Events stream until `until` holds for the events so far (or `timeoutMs` passes), then
+ * closes it and returns the events.
+ */
+export async function readSse(
+  url: string,
+  token: string,
+  options: { lastEventId?: string; until?: (events: ISse[]) => boolean; timeoutMs?: number } = {}
+): Promise<ISse[]> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), options.timeoutMs ?? 20000);
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (options.lastEventId !== undefined) {
+    headers['last-event-id'] = options.lastEventId;
+  }
+  const events: ISse[] = [];
+  try {
+    const res = await fetch(url, { headers, signal: abort.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      if (options.until?.(events)) {
+        break;
+      }
+      const { value, done } = await reader.read();
+      if (done) {
+        break;
+      }
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const e: Record<string, string> = {};
+        for (const line of block.split('\n')) {
+          const m = /^(id|event|data): (.*)$/.exec(line);
+          if (m) {
+            e[m[1]] = m[2];
+          }
+        }
+        if (e.data !== undefined) {
+          events.push({ id: e.id, event: e.event, data: JSON.parse(e.data) });
+        }
+      }
+    }
+    await reader.cancel().catch(() => undefined);
+  } catch (e) {
+    if ((e as Error).name !== 'AbortError') {
+      throw e;
+    }
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+  return events;
+}
+
+/** Appends `n` signed receipts to a run in the store (the kernel half's real store API), chained from the last. */
+export function appendReceipts(
+  store: IRunStore,
+  runId: Hex32,
+  n: number,
+  domain: IReceiptDomain,
+  key: SigningKey
+): void {
+  const existing = store.receipts(runId);
+  let prev = existing.length ? existing[existing.length - 1].digest : ZERO_HASH;
+  for (let i = 0; i < n; i++) {
+    const step = existing.length + i;
+    const receipt = {
+      runId,
+      step,
+      prev,
+      codeHash: keccak256(`code ${step}`),
+      outputHash: keccak256(`output ${step}`),
+      artifactsHash: ZERO_HASH,
+      startedAt: 1764000000000 + step,
+      endedAt: 1764000000001 + step
+    };
+    const digest = receiptDigest(receipt, domain);
+    store.appendReceipt(runId, {
+      signed: signReceipt(receipt, domain, key),
+      digest,
+      outputs: [{ output_type: 'stream', name: 'stdout', text: `${step}\n` }],
+      artifacts: [],
+      code: `print(${step})`
+    });
+    prev = digest;
+  }
+}
+
+/** Polls `check` until it returns a truthy value. */
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  timeoutMs = 20000,
+  what = 'condition'
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) {
+      return v;
+    }
+    if (Date.now() > end) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
