@@ -21,9 +21,14 @@ const COMMANDS: Record<string, () => ICommand> = {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, load]) => `  ain ${name.padEnd(10)} ${load().summary}`);
-  return ['Usage: ain <command> [options]', '', 'Commands:', ...lines, '', 'Run `ain <command> --help` for its options.'].join(
-    '\n'
-  );
+  return [
+    'Usage: ain <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `ain <command> --help` for its options.'
+  ].join('\n');
 }
 
 /** Runs `ain` with the given arguments (without the node and script paths) and returns the exit code. */
