@@ -18,9 +18,17 @@ if [ ! -x "${AIN_CHROMIUM:-/usr/bin/chromium}" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation > /dev/null
 fi
 
-printf '\n[test] lint\n'
-npm run lint
+# Every stage runs even when an earlier one fails, so one run reports everything; the exit code is a failure
+# if any stage failed.
+failed=()
 printf '\n[test] unit and integration\n'
-npx jest --ci
+npx jest --ci || failed+=(jest)
 printf '\n[test] browser (galata)\n'
-npx playwright test -c tests/ui/playwright.config.js
+npx playwright test -c tests/ui/playwright.config.js || failed+=(browser)
+printf '\n[test] lint\n'
+npm run lint || failed+=(lint)
+if [ ${#failed[@]} -gt 0 ]; then
+  printf '\n[test] FAILED: %s\n' "${failed[*]}"
+  exit 1
+fi
+printf '\n[test] all passed\n'
