@@ -90,13 +90,18 @@ export class ProviderAgent {
     this.views = new RunViews(this);
   }
 
-  /** Creates the data folder, reloads active runs and starts the anchoring queue. */
-  static async create(options: IProviderAgentOptions): Promise<ProviderAgent> {
+  /**
+   * Creates the data folder, reloads active runs and (unless `start` is false) starts the anchoring queue. The
+   * CLI starts the queue itself after registering: both send from one account, and their nonces must not race.
+   */
+  static async create(options: IProviderAgentOptions, start = true): Promise<ProviderAgent> {
     checkFault(options.fault, options.session.config.chainId);
     await fs.mkdir(options.dataDir, { recursive: true });
     const agent = new ProviderAgent(options);
     agent.reload();
-    agent.anchors.start();
+    if (start) {
+      agent.anchors.start();
+    }
     return agent;
   }
 
@@ -336,6 +341,8 @@ export class ProviderAgent {
   private startRuntime(handle: IRunHandle): Promise<void> {
     const { runId } = handle.record;
     if (!handle.runtime) {
+      // Service only (--backend none): nothing to start; receipts still anchor and budgets still run.
+      this.runs.setState(runId, 'running');
       return Promise.resolve();
     }
     const started = handle.runtime.start().then(

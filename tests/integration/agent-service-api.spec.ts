@@ -6,7 +6,6 @@
  * receipts are appended to the real SQLite store, as the kernel half does.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, Server, Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { SigningKey, getAddress } from 'ethers';
@@ -32,45 +31,9 @@ import {
   openRun,
   readSse,
   registerProvider,
+  relay,
   waitFor
 } from './agent-service-fixture';
-
-/** A TCP relay in front of anvil that can be cut, to take the agent's RPC endpoint down and back up. */
-function relay(
-  target: number
-): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
-  let down = false;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer(sock => {
-    if (down) {
-      sock.destroy();
-      return;
-    }
-    const up = connect(target, '127.0.0.1');
-    sockets.add(sock).add(up);
-    sock.on('error', () => up.destroy());
-    up.on('error', () => sock.destroy());
-    sock.on('close', () => sockets.delete(sock));
-    up.on('close', () => sockets.delete(up));
-    sock.pipe(up).pipe(sock);
-  });
-  return new Promise(resolve =>
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        cut() {
-          down = true;
-          sockets.forEach(s => s.destroy());
-        },
-        restore() {
-          down = false;
-        },
-        close: () => new Promise(r => server.close(() => r()))
-      });
-    })
-  );
-}
 
 describe('agent service (in-process, real anvil, real HTTP)', () => {
   let chain: IChainFixture;

@@ -3,6 +3,7 @@
  * provider, bundles from core createBundle, runs opened on-chain by the real client, EIP-4361 logins signed by
  * real keys, and small HTTP and Server-Sent Events helpers over fetch. No mocks of the chain or the store.
  */
+import { createServer, Server, Socket, connect } from 'node:net';
 import { Wallet, ZeroHash } from 'ethers';
 import { SiweMessage } from 'siwe';
 import { Hex32, ZERO_HASH, keccak256 } from '../../src/core/hash';
@@ -257,4 +258,45 @@ export async function waitFor<T>(
     }
     await new Promise(r => setTimeout(r, 100));
   }
+}
+
+/** A TCP relay in front of anvil that can be cut, to take the agent's RPC endpoint down and back up. */
+export function relay(
+  target: number
+): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
+  let down = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer(sock => {
+    if (down) {
+      sock.destroy();
+      return;
+    }
+    const up = connect(target, '127.0.0.1');
+    sockets.add(sock).add(up);
+    sock.on('error', () => up.destroy());
+    up.on('error', () => sock.destroy());
+    sock.on('close', () => sockets.delete(sock));
+    up.on('close', () => sockets.delete(up));
+    sock.pipe(up).pipe(sock);
+  });
+  return new Promise(resolve =>
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        cut() {
+          down = true;
+          sockets.forEach(s => s.destroy());
+        },
+        restore() {
+          down = false;
+        },
+        close: () =>
+          new Promise(r => {
+            sockets.forEach(s => s.destroy());
+            server.close(() => r());
+          })
+      });
+    })
+  );
 }

@@ -121,52 +121,60 @@ export const command: ICommand = {
     const backend = Private.backend(values, dataDir);
     const envBuilder = new UvEnvironmentBuilder({ cacheDir: join(dataDir, 'environments') });
     const host = values.host!;
-    const agent = await ProviderAgent.create({
-      dataDir,
-      session,
-      signingKey: new SigningKey(wallet.privateKey),
-      domain: 'pending',
-      pricePerHour: price,
-      capabilities: { backend: backend?.kind ?? 'none', ...capabilities },
-      limits: {
-        maxBundleBytes: Private.int(values['max-bundle-mb']!, '--max-bundle-mb') * 1024 * 1024,
-        maxWallSeconds: Private.int(values['max-wall-seconds']!, '--max-wall-seconds'),
-        maxOutputBytes: Private.int(values['max-output-mb']!, '--max-output-mb') * 1024 * 1024,
-        maxMemoryMb: Private.int(values['max-memory-mb']!, '--max-memory-mb'),
-        minEscrowSeconds: Private.int(values['min-escrow-seconds']!, '--min-escrow-seconds')
+    const agent = await ProviderAgent.create(
+      {
+        dataDir,
+        session,
+        signingKey: new SigningKey(wallet.privateKey),
+        domain: 'pending',
+        pricePerHour: price,
+        capabilities: { backend: backend?.kind ?? 'none', ...capabilities },
+        limits: {
+          maxBundleBytes: Private.int(values['max-bundle-mb']!, '--max-bundle-mb') * 1024 * 1024,
+          maxWallSeconds: Private.int(values['max-wall-seconds']!, '--max-wall-seconds'),
+          maxOutputBytes: Private.int(values['max-output-mb']!, '--max-output-mb') * 1024 * 1024,
+          maxMemoryMb: Private.int(values['max-memory-mb']!, '--max-memory-mb'),
+          minEscrowSeconds: Private.int(values['min-escrow-seconds']!, '--min-escrow-seconds')
+        },
+        checkpoint: {
+          everyReceipts: Private.int(values['checkpoint-receipts']!, '--checkpoint-receipts'),
+          everySeconds: Private.int(values['checkpoint-seconds']!, '--checkpoint-seconds')
+        },
+        auth: { tokenTtlSeconds: Private.int(values['token-ttl']!, '--token-ttl') },
+        ...(fault ? { fault } : {}),
+        ...(backend
+          ? { createRuntime: (ctx, store) => createRunRuntime(ctx, { backend, envBuilder, store }) }
+          : {}),
+        logger
       },
-      checkpoint: {
-        everyReceipts: Private.int(values['checkpoint-receipts']!, '--checkpoint-receipts'),
-        everySeconds: Private.int(values['checkpoint-seconds']!, '--checkpoint-seconds')
-      },
-      auth: { tokenTtlSeconds: Private.int(values['token-ttl']!, '--token-ttl') },
-      ...(fault ? { fault } : {}),
-      ...(backend
-        ? { createRuntime: (ctx, store) => createRunRuntime(ctx, { backend, envBuilder, store }) }
-        : {}),
-      logger
-    });
+      false
+    );
     const server = new AgentServer(agent);
-    const url = await server.listen(Private.int(values.port!, '--port'), host);
-    const publicUrl = (values['public-url'] ?? url).replace(/\/+$/, '');
-    agent.auth.domain = new URL(publicUrl).host;
-    const registry = new ProviderRegistryClient(session);
-    const stake = values.stake !== undefined ? parseUnits(values.stake, 18) : await registry.minStake();
-    const registration = await ensureRegistered(
-      registry,
-      providerOffer(publicUrl, price, agent.options.capabilities!),
-      stake
-    );
-    console.log(`provider     ${agent.address} on chain ${config.chainId} (${config.rpcUrl})`);
-    console.log(
-      `on-chain     ${registration.outcome}${registration.txHash ? ` (tx ${registration.txHash})` : ' (no transaction)'}`
-    );
-    console.log(
-      `offer        ${formatUnits(price, 18)} tokens/hour, capabilities ${JSON.stringify(agent.options.capabilities)}`
-    );
-    console.log(`backend      ${values.backend}${fault ? `, FAULT ${fault} (development chain)` : ''}`);
-    console.log(`data         ${dataDir}`);
-    console.log(`listening    ${url} (public ${publicUrl}; API document at ${url}/openapi.json)`);
+    try {
+      const url = await server.listen(Private.int(values.port!, '--port'), host);
+      const publicUrl = (values['public-url'] ?? url).replace(/\/+$/, '');
+      agent.auth.domain = new URL(publicUrl).host;
+      const registry = new ProviderRegistryClient(session);
+      const stake = values.stake !== undefined ? parseUnits(values.stake, 18) : await registry.minStake();
+      const offer = providerOffer(publicUrl, price, agent.options.capabilities!);
+      const registration = await ensureRegistered(registry, offer, stake);
+      // Anchoring starts only now: registration and anchors send from one account, one nonce at a time.
+      agent.anchors.start();
+      const tx = registration.txHash ? `(tx ${registration.txHash})` : '(no transaction)';
+      const caps = JSON.stringify(agent.options.capabilities);
+      console.log(`provider     ${agent.address} on chain ${config.chainId} (${config.rpcUrl})`);
+      console.log(`on-chain     ${registration.outcome} ${tx}`);
+      console.log(`offer        ${formatUnits(price, 18)} tokens/hour, capabilities ${caps}`);
+      console.log(`backend      ${values.backend}${fault ? `, FAULT ${fault} (development chain)` : ''}`);
+      console.log(`data         ${dataDir}`);
+      console.log(`listening    ${url} (public ${publicUrl}; API document at ${url}/openapi.json)`);
+    } catch (e) {
+      // Nothing may keep the process alive after a failed start (an open server, the queue's timers).
+      await server.close();
+      await agent.close();
+      session.close();
+      throw e;
+    }
     await new Promise<void>(resolve => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
