@@ -418,4 +418,33 @@ describe('agent service (in-process, real anvil, real HTTP)', () => {
       chain.client.address
     );
   });
+  it('withholds every anchor under the withhold-anchor fault (development chains only)', async () => {
+    const faultyDir = mkdtempSync(path.join(tmpdir(), 'ain-agent-fault-'));
+    const faulty = await ProviderAgent.create({
+      dataDir: faultyDir,
+      session,
+      signingKey: new SigningKey(chain.provider.key),
+      domain: 'pending',
+      pricePerHour: PRICE,
+      limits: { minEscrowSeconds: 3 },
+      checkpoint: { everyReceipts: 1, everySeconds: 0 },
+      fault: 'withhold-anchor',
+      logger: createLogger({ write: () => undefined })
+    });
+    try {
+      const bundle = makeBundle('withheld');
+      const id = await openRun(chain.client, chain.provider.address, bundle.bundleHash, TOKEN(60));
+      await faulty.createRun(chain.client.address, id, bundle.bytes);
+      appendReceipts(faulty.store, id, 2, faulty.registry.domain, new SigningKey(chain.provider.key));
+      faulty.emit(id, 'receipt', 'two receipts');
+      faulty.anchors.enqueue(id, 'request');
+      await faulty.anchors.idle();
+      await new Promise(r => setTimeout(r, 500));
+      expect(faulty.anchors.checkpoints(id).map(c => c.state)).toEqual(['withheld']);
+      expect((await chain.client.runs.getRun(id)).receiptCount).toBe(0);
+    } finally {
+      await faulty.close();
+      rmSync(faultyDir, { recursive: true, force: true });
+    }
+  });
 });
