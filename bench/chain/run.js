@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // Gas table of issue 3: each contract function on a real anvil, and checkpoint anchoring next to one transaction
-// per cell. Plain Node + ethers over contracts/build (run `node scripts/build-contracts.js` first).
+// per cell. Node + ethers over contracts/build and lib-node (run `npm run build` first).
 // Usage: node bench/chain/run.js
 'use strict';
-const { spawn } = require('node:child_process');
 const path = require('node:path');
 const { StandardMerkleTree } = require('@openzeppelin/merkle-tree');
 const {
@@ -25,56 +24,16 @@ const BUILD = path.join(__dirname, '..', '..', 'contracts', 'build');
 const artifact = name => require(path.join(BUILD, `${name}.json`));
 const T = n => parseUnits(String(n), 18);
 const h = s => keccak256(toUtf8Bytes(s));
-const TYPES = {
-  StepReceipt: [
-    { name: 'runId', type: 'bytes32' },
-    { name: 'step', type: 'uint32' },
-    { name: 'prev', type: 'bytes32' },
-    { name: 'codeHash', type: 'bytes32' },
-    { name: 'outputHash', type: 'bytes32' },
-    { name: 'artifactsHash', type: 'bytes32' },
-    { name: 'startedAt', type: 'uint64' },
-    { name: 'endedAt', type: 'uint64' }
-  ]
-};
-const ATTEST = {
-  Attestation: [
-    { name: 'runId', type: 'bytes32' },
-    { name: 'verdict', type: 'uint8' },
-    { name: 'receiptCount', type: 'uint32' },
-    { name: 'resultRoot', type: 'bytes32' },
-    { name: 'score', type: 'int256' }
-  ]
-};
-
-function startAnvil() {
-  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
-  const bin = path.join(
-    path.dirname(require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/package.json`)),
-    'bin',
-    'anvil'
-  );
-  const child = spawn(bin, ['--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.on('exit', code => reject(new Error(`anvil exited ${code}`)));
-    child.stdout.on('data', d => {
-      out += d;
-      const m = /Listening on [\d.]+:(\d+)/.exec(out);
-      if (m) {
-        child.removeAllListeners('exit');
-        child.stdout.removeAllListeners('data');
-        child.stdout.resume();
-        resolve({ url: `http://127.0.0.1:${m[1]}`, child });
-      }
-    });
-  });
-}
+// The receipt and attestation types come from the project's own code (npm run build:lib), so the bench signs
+// exactly what the agent and the verifiers sign.
+const { STEP_RECEIPT_TYPES: TYPES } = require('../../lib-node/core/receipt.js');
+const { ATTESTATION_TYPES: ATTEST } = require('../../lib-node/chain/attestation.js');
+const { startAnvil } = require('../../lib-node/chain/anvil-node.js');
 
 async function main() {
-  const anvil = await startAnvil();
+  const anvil = await startAnvil({ port: 0 });
   // cacheTimeout -1: tx.wait() can hang on a stale cached null receipt against automining anvil (FIELD-NOTES).
-  const rpc = new JsonRpcProvider(anvil.url, 31337, {
+  const rpc = new JsonRpcProvider(anvil.rpcUrl, 31337, {
     cacheTimeout: -1,
     batchMaxCount: 1,
     staticNetwork: true
@@ -275,7 +234,7 @@ async function main() {
     }
   } finally {
     rpc.destroy();
-    anvil.child.kill('SIGTERM');
+    await anvil.stop();
   }
 }
 
