@@ -89,7 +89,7 @@ export class LocalKernelBackend implements IKernelBackend {
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await Private.freePort();
-      await fs.writeFile(join(state, 'jupyter_server_config.py'), this.config(port, workDir, kernels));
+      await fs.writeFile(join(state, 'jupyter_server_config.py'), this.config(port, workDir));
       try {
         return await this.launch(state, workDir, port);
       } catch (e) {
@@ -103,7 +103,7 @@ export class LocalKernelBackend implements IKernelBackend {
     throw lastError;
   }
 
-  private config(port: number, workDir: string, kernels: string): string {
+  private config(port: number, workDir: string): string {
     const py = (s: string) => JSON.stringify(s);
     return [
       '# Written by the AIN agent for one run; the token comes from $JUPYTER_TOKEN, never from this file.',
@@ -118,7 +118,8 @@ export class LocalKernelBackend implements IKernelBackend {
       `c.ServerApp.allow_origin = '*'`,
       'c.ServerApp.terminals_enabled = False',
       `c.ServerApp.jpserver_extensions = {'jupyterlab': False, 'jupyter_lsp': False, 'notebook_shim': False, 'jupyter_server_terminals': False}`,
-      `c.KernelSpecManager.kernel_dirs = [${py(kernels)}]`,
+      // kernel_dirs is not configurable: $JUPYTER_PATH (set at launch) puts the run's spec first; hide the rest.
+      `c.KernelSpecManager.allowed_kernelspecs = {'python3'}`,
       'c.KernelSpecManager.ensure_native_kernel = False',
       ''
     ].join('\n');
@@ -138,6 +139,7 @@ export class LocalKernelBackend implements IKernelBackend {
         ...process.env,
         JUPYTER_TOKEN: token,
         JUPYTER_RUNTIME_DIR: join(state, 'runtime'),
+        JUPYTER_PATH: state,
         JUPYTER_CONFIG_DIR: join(state, 'config'),
         PYTHONUNBUFFERED: '1'
       }

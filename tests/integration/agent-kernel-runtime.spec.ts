@@ -4,6 +4,7 @@
  * dropped websocket, a kernel killed mid-cell, and the JSON protocol spoken by a raw websocket client.
  */
 import { KernelManager, KernelMessage, Kernel } from '@jupyterlab/services';
+import type { JSONObject } from '@lumino/coreutils';
 import WebSocket from 'ws';
 import { codeHash } from '../../src/core/notebook';
 import { NbOutput, outputHash } from '../../src/core/outputs-normalize';
@@ -43,7 +44,7 @@ afterAll(async () => {
 async function execute(
   kernel: Kernel.IKernelConnection,
   code: string,
-  metadata: Record<string, unknown> = {},
+  metadata: JSONObject = {},
   onOutput?: (o: NbOutput) => void
 ): Promise<NbOutput[]> {
   const outputs: NbOutput[] = [];
