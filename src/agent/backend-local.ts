@@ -25,19 +25,22 @@ export function venvExecutable(name: string): string {
 }
 
 /**
- * Python run at the start of a jupyter server's (or kernel gateway's) config file: TCP_NODELAY on every accepted
- * connection, so small kernel messages leave at once.
+ * Python run at the start of a jupyter server's (or kernel gateway's) config file: TCP_NODELAY on every websocket
+ * tornado writes to, so small kernel messages leave at once (tornado itself clears it after the upgrade response).
  */
 export const NODELAY_PATCH = `
-import tornado.httpserver as _ain_httpserver
-_ain_handle_stream = _ain_httpserver.HTTPServer.handle_stream
-def _ain_nodelay_handle_stream(self, stream, address):
-    try:
-        stream.set_nodelay(True)
-    except Exception:
-        pass
-    return _ain_handle_stream(self, stream, address)
-_ain_httpserver.HTTPServer.handle_stream = _ain_nodelay_handle_stream
+import tornado.websocket as _ain_websocket
+_ain_write_frame = _ain_websocket.WebSocketProtocol13._write_frame
+def _ain_nodelay_write_frame(self, *args, **kwargs):
+    # tornado turns TCP_NODELAY off after each HTTP response, the websocket upgrade included: on again, once.
+    if not getattr(self, '_ain_nodelay', False):
+        self._ain_nodelay = True
+        try:
+            self.stream.set_nodelay(True)
+        except Exception:
+            pass
+    return _ain_write_frame(self, *args, **kwargs)
+_ain_websocket.WebSocketProtocol13._write_frame = _ain_nodelay_write_frame
 `;
 
 /** Options of LocalKernelBackend. */
