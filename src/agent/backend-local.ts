@@ -53,6 +53,8 @@ export interface ILocalBackendOptions {
   startTimeoutMs?: number;
   /** Apply the TCP_NODELAY patch (default true; false reproduces a stock server, for benchmarks). */
   nodelay?: boolean;
+  /** Memory a kernel may allocate, MiB (RLIMIT_DATA, so allocations beyond it fail with MemoryError); 0: no cap. */
+  maxMemoryMb?: number;
 }
 
 /** Starts a jupyter server per run. */
@@ -76,7 +78,7 @@ export class LocalKernelBackend implements IKernelBackend {
       join(kernels, 'python3', 'kernel.json'),
       JSON.stringify(
         {
-          argv: [environment.python, '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+          argv: Private.kernelArgv(environment.python, this.options.maxMemoryMb ?? 0),
           display_name: 'Python 3 (AI Network run)',
           language: 'python',
           metadata: { debugger: true },
@@ -191,6 +193,26 @@ export class LocalKernelBackend implements IKernelBackend {
 }
 
 namespace Private {
+  /**
+   * The kernel's command line. With a memory cap, python sets RLIMIT_DATA on itself before ipykernel starts (the
+   * limit is inherited by whatever the kernel runs), so a cell that allocates too much gets a MemoryError in its
+   * outputs, and a receipt that says so, instead of taking the provider's machine down. RLIMIT_DATA rather than
+   * RLIMIT_AS: numeric libraries reserve large address ranges they never touch.
+   */
+  export function kernelArgv(python: string, maxMemoryMb: number): string[] {
+    if (!maxMemoryMb) {
+      return [python, '-m', 'ipykernel_launcher', '-f', '{connection_file}'];
+    }
+    const bytes = Math.floor(maxMemoryMb) * 1024 * 1024;
+    const boot = [
+      'import resource, runpy, sys',
+      `resource.setrlimit(resource.RLIMIT_DATA, (${bytes}, ${bytes}))`,
+      "sys.argv = ['ipykernel_launcher'] + sys.argv[1:]",
+      "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)"
+    ].join('; ');
+    return [python, '-c', boot, '-f', '{connection_file}'];
+  }
+
   export function freePort(): Promise<number> {
     return new Promise((resolvePort, reject) => {
       const server = createServer();

@@ -3,9 +3,8 @@
  * E at P tokens an hour may run E / P hours from the moment the agent accepted it (the contract pays the provider
  * for openRun .. last anchor, bounded by the escrow, so the agent never works past what it can be paid for). A
  * warning event comes first (at `warnFraction` of the budget). The wall-time limit ends a run the same way;
- * output volume is counted from the receipts the runtime reports. Memory is not enforced here: the service has no
- * handle on the kernel process; the kernel backend is where a memory cap belongs (cgroups/ulimit for `local`, the
- * gateway's own limits for `gateway`).
+ * output volume is counted from the receipts the runtime reports. Memory is capped by the kernel backend, which
+ * owns the kernel process: `local` sets RLIMIT_DATA in the kernel (backend-local.ts); a gateway applies its own.
  */
 import type { BundleLimits } from '../core/bundle-manifest.js';
 
@@ -17,7 +16,7 @@ export interface IAgentLimits {
   maxWallSeconds: number;
   /** Most output a run's receipts may carry, bytes of JSON (0: unbounded). */
   maxOutputBytes: number;
-  /** Memory a kernel may use, MiB: passed to the kernel backend, not enforced by the service (0: unbounded). */
+  /** Memory a kernel may use, MiB: enforced by the local backend (RLIMIT_DATA), a gateway's own (0: unbounded). */
   maxMemoryMb: number;
   /** The escrow must pay at least this many seconds at the run's price. */
   minEscrowSeconds: number;

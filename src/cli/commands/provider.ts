@@ -20,6 +20,7 @@ import { checkFault } from '../../agent/agent-options.js';
 import { GatewayKernelBackend } from '../../agent/backend-gateway.js';
 import { LocalKernelBackend } from '../../agent/backend-local.js';
 import { UvEnvironmentBuilder } from '../../agent/env-builder-uv.js';
+import { parseAllowedOrigins } from '../../agent/cors.js';
 import { AgentServer } from '../../agent/http-server.js';
 import { LogLevel, createLogger } from '../../agent/metrics.js';
 import { ensureRegistered, providerOffer } from '../../agent/provider-onchain.js';
@@ -50,12 +51,14 @@ Offer:
   --public-url URL          the endpoint registered on-chain (default http://<host>:<port>)
 Service:
   --host ADDR --port N      listen address (default 127.0.0.1:8888; port 0 picks a free one)
+  --allow-origin ORIGIN     a web page origin that may call the agent (CORS, WebSockets), e.g. the JupyterLab
+                            page http://127.0.0.1:8888; repeat or comma-separate; none by default
   --data-dir DIR            store, bundles, run folders, environment cache (default <dev data>/agent)
   --backend KIND            local (default), a Kernel/Enterprise Gateway URL, or none (no kernels: service only)
   --gateway-token TOKEN     the gateway's auth token
 Limits:
   --max-bundle-mb N (256)  --max-wall-seconds N (86400)  --max-output-mb N (256)  --max-memory-mb N (0: none;
-  passed to the backend, not enforced by the service)  --min-escrow-seconds N (60)  --token-ttl SECONDS (900)
+  local kernels get MemoryError past it; a gateway applies its own limits)  --min-escrow-seconds N (60)  --token-ttl SECONDS (900)
 Checkpoints:
   --checkpoint-receipts N   anchor every N receipts (default 10; 0: never by count)
   --checkpoint-seconds T    anchor every T seconds when there are new receipts (default 60; 0: never by time)
@@ -80,6 +83,7 @@ const OPTIONS = {
   capabilities: { type: 'string', default: '{}' },
   'public-url': { type: 'string' },
   host: { type: 'string', default: '127.0.0.1' },
+  'allow-origin': { type: 'string', multiple: true },
   port: { type: 'string', default: '8888' },
   'data-dir': { type: 'string' },
   backend: { type: 'string', default: 'local' },
@@ -149,7 +153,9 @@ export const command: ICommand = {
       },
       false
     );
-    const server = new AgentServer(agent);
+    const server = new AgentServer(agent, undefined, {
+      allowedOrigins: parseAllowedOrigins(values['allow-origin'] ?? [])
+    });
     try {
       const url = await server.listen(Private.int(values.port!, '--port'), host);
       const publicUrl = (values['public-url'] ?? url).replace(/\/+$/, '');
@@ -250,7 +256,9 @@ namespace Private {
       return null;
     }
     if (kind === 'local') {
-      return new LocalKernelBackend({});
+      return new LocalKernelBackend({
+        maxMemoryMb: Private.int(values['max-memory-mb']!, '--max-memory-mb')
+      });
     }
     if (/^https?:\/\//.test(kind)) {
       return new GatewayKernelBackend({ url: kind, token: values['gateway-token'] });
