@@ -3,7 +3,7 @@
  * tamper-outputs (altered outputs, consistent receipts: only a reproduction can tell), skip-execution (nothing
  * runs, receipts are signed anyway), equivocate (two signed receipts for every step).
  */
-import { KernelManager, KernelMessage } from '@jupyterlab/services';
+import { KernelManager } from '@jupyterlab/services';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NbOutput, outputHash } from '../../src/core/outputs-normalize';
@@ -11,7 +11,7 @@ import { ISignedReceipt, validateReceiptChain, verifyReceipt } from '../../src/c
 import { LocalKernelBackend } from '../../src/agent/backend-local';
 import { createRunRuntime, IRunRuntimeHandle } from '../../src/agent/run-runtime';
 import type { FaultMode } from '../../src/agent/tokens';
-import { ITestRun, leftovers, outputOf, testBuilder, testRun, TestRouter } from './agent-kernel-fixture';
+import { ITestRun, executeCell, leftovers, testBuilder, testRun, TestRouter } from './agent-kernel-fixture';
 
 jest.setTimeout(180_000);
 
@@ -62,16 +62,8 @@ async function runWithFault(fault: FaultMode): Promise<IFaultRun> {
   const seen: NbOutput[][] = [];
   const replies: string[] = [];
   for (const code of CELLS) {
-    const outputs: NbOutput[] = [];
-    const future = kernel.requestExecute({ code });
-    future.onIOPub = (msg: KernelMessage.IIOPubMessage) => {
-      const o = outputOf(msg);
-      if (o) {
-        outputs.push(o);
-      }
-    };
-    const reply = await future.done;
-    replies.push(reply.content.status);
+    const { outputs, status } = await executeCell(kernel, code);
+    replies.push(status);
     seen.push(outputs);
   }
   await runtime.settled();

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SigningKey, Wallet, hexlify, randomBytes } from 'ethers';
-import { ServerConnection, KernelMessage } from '@jupyterlab/services';
+import { Kernel, ServerConnection, KernelMessage } from '@jupyterlab/services';
+import type { JSONObject } from '@lumino/coreutils';
 import WebSocket from 'ws';
 import type { NbOutput } from '../../src/core/outputs-normalize';
 import { openDatabase } from '../../src/agent/database';
@@ -129,6 +130,26 @@ export class TestRouter {
 }
 
 /** The nbformat output of an iopub message, as JupyterLab's output area would add it (undefined if none). */
+/** Executes `code` as JupyterLab does, collecting the outputs the client receives and the reply's status. */
+export async function executeCell(
+  kernel: Kernel.IKernelConnection,
+  code: string,
+  metadata: JSONObject = {},
+  onOutput?: (o: NbOutput) => void
+): Promise<{ outputs: NbOutput[]; status: string }> {
+  const outputs: NbOutput[] = [];
+  const future = kernel.requestExecute({ code }, false, metadata);
+  future.onIOPub = (msg: KernelMessage.IIOPubMessage) => {
+    const output = outputOf(msg);
+    if (output) {
+      outputs.push(output);
+      onOutput?.(output);
+    }
+  };
+  const reply = await future.done.catch(() => undefined);
+  return { outputs, status: reply?.content.status ?? 'no reply' };
+}
+
 export function outputOf(msg: KernelMessage.IIOPubMessage): NbOutput | undefined {
   const c = msg.content as Record<string, never>;
   switch (msg.header.msg_type) {

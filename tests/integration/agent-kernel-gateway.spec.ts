@@ -2,7 +2,7 @@
  * The gateway backend against a real `jupyter kernelgateway` from the dev .venv: the same cells, the same
  * receipts, the gateway's token kept from the client, and the run's kernels shut down at stop.
  */
-import { KernelManager, KernelMessage } from '@jupyterlab/services';
+import { KernelManager } from '@jupyterlab/services';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { isAinError } from '../../src/core/errors';
 import { GatewayKernelBackend } from '../../src/agent/backend-gateway';
 import { NODELAY_PATCH, venvExecutable } from '../../src/agent/backend-local';
 import { createRunRuntime, IRunRuntimeHandle } from '../../src/agent/run-runtime';
-import { ITestRun, leftovers, outputOf, testBuilder, testRun, TestRouter } from './agent-kernel-fixture';
+import { ITestRun, executeCell, leftovers, testBuilder, testRun, TestRouter } from './agent-kernel-fixture';
 
 jest.setTimeout(180_000);
 
@@ -89,16 +89,7 @@ test('a notebook runs through the gateway backend with the same signed, chained 
   const cells = ['1+1', 'print("hello", 6 * 7)', 'raise KeyError("k")', 'import os\nprint(os.getcwd())'];
   const seen: NbOutput[][] = [];
   for (const code of cells) {
-    const outputs: NbOutput[] = [];
-    const future = kernel.requestExecute({ code });
-    future.onIOPub = (msg: KernelMessage.IIOPubMessage) => {
-      const o = outputOf(msg);
-      if (o) {
-        outputs.push(o);
-      }
-    };
-    await future.done.catch(() => undefined);
-    seen.push(outputs);
+    seen.push((await executeCell(kernel, code)).outputs);
   }
   await runtime.settled();
   const stored = run.store.receipts(run.ctx.runId);

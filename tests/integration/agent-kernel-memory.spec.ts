@@ -2,11 +2,10 @@
  * `--max-memory-mb`: a local kernel that allocates past the cap gets a MemoryError in its outputs (and a receipt
  * that says so), and the kernel lives on for the next cell. Real uv environment, jupyter server and ipykernel.
  */
-import { KernelManager, KernelMessage } from '@jupyterlab/services';
+import { KernelManager } from '@jupyterlab/services';
 import { LocalKernelBackend } from '../../src/agent/backend-local';
 import { createRunRuntime, IRunRuntimeHandle } from '../../src/agent/run-runtime';
-import { NbOutput } from '../../src/core/outputs-normalize';
-import { leftovers, outputOf, testBuilder, testRun, TestRouter, ITestRun } from './agent-kernel-fixture';
+import { executeCell, leftovers, testBuilder, testRun, TestRouter, ITestRun } from './agent-kernel-fixture';
 
 jest.setTimeout(180_000);
 
@@ -38,18 +37,7 @@ afterAll(async () => {
 it('turns an allocation past the cap into a MemoryError, receipted, and the kernel goes on', async () => {
   const kernel = await manager.startNew({ name: 'python3' });
   await kernel.info;
-  const execute = async (code: string) => {
-    const outputs: NbOutput[] = [];
-    const future = kernel.requestExecute({ code });
-    future.onIOPub = (msg: KernelMessage.IIOPubMessage) => {
-      const o = outputOf(msg);
-      if (o) {
-        outputs.push(o);
-      }
-    };
-    await future.done.catch(() => undefined);
-    return outputs;
-  };
+  const execute = async (code: string) => (await executeCell(kernel, code)).outputs;
   const small = await execute('len(bytearray(50 * 2**20))');
   expect(JSON.stringify(small)).toContain('52428800');
   const big = await execute('x = bytearray(1024 * 2**20)');

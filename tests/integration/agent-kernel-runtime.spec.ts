@@ -3,7 +3,7 @@
  * ipykernel, driven from Node with @jupyterlab/services through the agent's proxy. Receipts, replay after a
  * dropped websocket, a kernel killed mid-cell, and the JSON protocol spoken by a raw websocket client.
  */
-import { KernelManager, KernelMessage, Kernel } from '@jupyterlab/services';
+import { KernelManager, Kernel } from '@jupyterlab/services';
 import type { JSONObject } from '@lumino/coreutils';
 import WebSocket from 'ws';
 import { codeHash } from '../../src/core/notebook';
@@ -11,7 +11,15 @@ import { NbOutput, outputHash } from '../../src/core/outputs-normalize';
 import { validateReceiptChain, verifyReceipt } from '../../src/core/receipt';
 import { LocalKernelBackend } from '../../src/agent/backend-local';
 import { createRunRuntime, IRunRuntimeHandle } from '../../src/agent/run-runtime';
-import { leftovers, outputOf, testBuilder, testRun, TestRouter, ITestRun } from './agent-kernel-fixture';
+import {
+  executeCell,
+  leftovers,
+  outputOf,
+  testBuilder,
+  testRun,
+  TestRouter,
+  ITestRun
+} from './agent-kernel-fixture';
 
 jest.setTimeout(180_000);
 
@@ -47,17 +55,7 @@ async function execute(
   metadata: JSONObject = {},
   onOutput?: (o: NbOutput) => void
 ): Promise<NbOutput[]> {
-  const outputs: NbOutput[] = [];
-  const future = kernel.requestExecute({ code }, false, metadata);
-  future.onIOPub = (msg: KernelMessage.IIOPubMessage) => {
-    const output = outputOf(msg);
-    if (output) {
-      outputs.push(output);
-      onOutput?.(output);
-    }
-  };
-  await future.done.catch(() => undefined);
-  return outputs;
+  return (await executeCell(kernel, code, metadata, onOutput)).outputs;
 }
 
 async function until(what: () => boolean, ms = 20_000): Promise<void> {
