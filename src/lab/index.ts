@@ -3,7 +3,20 @@
  */
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { notebookHashPlugin } from './notebook-hash.js';
+import { budgetStatusPlugin } from './budget-status.js';
+import { cellBadgesPlugin } from './cell-badges.js';
+import { evidencePlugin } from './evidence.js';
+import { sidebarPlugin } from './sidebar.js';
+import { verifyWorkerPlugin } from './verify-worker-plugin.js';
 
-const plugins: JupyterFrontEndPlugin<unknown>[] = [notebookHashPlugin];
+const plugins: JupyterFrontEndPlugin<unknown>[] = [
+  notebookHashPlugin,
+  // The evidence side: worker, evidence (metadata.ain), badges, sidebar, status bar.
+  verifyWorkerPlugin,
+  evidencePlugin,
+  cellBadgesPlugin,
+  sidebarPlugin,
+  budgetStatusPlugin
+];
 
 export default plugins;

@@ -201,6 +201,14 @@ export interface IAinEvidence {
   cellState(path: string, cellId: string): { state: BadgeState; receipt?: IAinReceiptRecord; detail: string };
   /** Records a verification (from reproduce, checkpoint or objective checks) and updates the badges. */
   addVerification(path: string, record: IAinVerificationRecord): void;
+  /** The evidence of an open notebook (as it will be saved in metadata.ain), or undefined. */
+  evidence(path: string): IAinNotebookEvidence | undefined;
+  /** The last re-check of a notebook's evidence (signatures, chain, proofs against on-chain roots), if any. */
+  lastCheck(path: string): IAinRecheckResult | undefined;
+  /** Paths of the open notebooks that carry evidence. */
+  paths(): string[];
+  /** Re-checks a notebook's evidence in the worker, against the chain when it is reachable. */
+  recheck(path: string): Promise<IAinRecheckResult | undefined>;
 }
 export const IAinEvidence = new Token<IAinEvidence>(
   'jupyterlab-ain:IAinEvidence',
@@ -223,5 +231,55 @@ export interface IAinWorkerApi {
   ): Promise<(string | null)[]>;
   /** For each step: whether the receipt digest is proven under the root (proof computed from all digests). */
   proveSteps(digests: Hex32[], root: Hex32, steps: number[]): Promise<boolean[]>;
+  /**
+   * Re-checks a notebook's evidence: each receipt's signature, digest and chain, and its inclusion under the
+   * checkpoint roots anchored on-chain (read through `chain`; null checks offline only).
+   */
+  recheck(evidence: IAinNotebookEvidence, chain: IAinChainAccess | null): Promise<IAinRecheckResult>;
+}
+
+/** Where the worker reads anchored roots: the RPC endpoint (its chain id must match each run's). */
+export interface IAinChainAccess {
+  rpcUrl: string;
+  /** Event queries start at this block. */
+  deploymentBlock: number;
+}
+
+/** What the re-check found for one receipt. */
+export interface IAinReceiptCheck {
+  runId: Hex32;
+  step: number;
+  /** null when the run's provider signed it in the run's domain, else the reason. */
+  signature: string | null;
+  /** null when the recorded digest, the receipt fields and the `prev` chain agree, else the reason. */
+  integrity: string | null;
+  /** Set when the receipt is proven under an anchored on-chain root. */
+  anchored?: {
+    checkpoint: number;
+    root: Hex32;
+    receiptCount: number;
+    proof: Hex32[];
+    txHash?: string;
+    blockNumber?: number;
+  };
+  /** Why it is not (yet) anchored: no checkpoint covers it, chain unreachable, or a root that contradicts it. */
+  anchorNote: string;
+  /** True when an anchored root covers this step but the receipt is not under it: the provider contradicted itself. */
+  contradicted: boolean;
+}
+
+/** The outcome of one re-check of a notebook's evidence. */
+export interface IAinRecheckResult {
+  receipts: IAinReceiptCheck[];
+  runs: {
+    runId: Hex32;
+    /** On-chain status and checkpoints, or null with `chainNote` saying why they could not be read. */
+    status: string | null;
+    checkpoints: ICheckpoint[];
+    chainNote: string;
+  }[];
+  /** ISO time and duration of the check in the worker. */
+  checkedAt: string;
+  ms: number;
 }
 export const IAinWorker = new Token<IAinWorkerApi>('jupyterlab-ain:IAinWorker', 'The verification worker.');

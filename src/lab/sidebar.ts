@@ -1,0 +1,316 @@
+/**
+ * The "AI Network" sidebar: wallet and chain, providers, this session's runs (time and cost so far), their
+ * receipts, and the run actions (anchor now, stop, settle) carried out by IAinRuns. Runs restored from open
+ * notebooks are listed too, so a shared notebook's evidence is visible without the run pipeline.
+ */
+import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { showErrorMessage } from '@jupyterlab/apputils';
+import { LabIcon } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
+import { formatUnits } from 'ethers';
+import { CommandIDs } from './command-ids.js';
+import {
+  IAinChain,
+  IAinEvidence,
+  IAinProviderListing,
+  IAinReceiptCheck,
+  IAinRunRecord,
+  IAinRuns
+} from './tokens.js';
+
+/** A small network mark for the sidebar tab, drawn with the theme's icon colour. */
+export const ainIcon = new LabIcon({
+  name: 'jupyterlab-ain:network',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<circle cx="12" cy="5" r="2.5"/><circle cx="5" cy="18" r="2.5"/><circle cx="19" cy="18" r="2.5"/>' +
+    '<path d="M11 7h2v4.5l5 4.4-1.3 1.5L12 13.3l-4.7 4.1L6 15.9l5-4.4z"/></g></svg>'
+});
+
+/** Whole tokens from base units (18 decimals), trimmed for display. */
+export function formatTokens(baseUnits: string): string {
+  try {
+    const [whole, frac = ''] = formatUnits(BigInt(baseUnits), 18).split('.');
+    const f = frac.replace(/0+$/, '').slice(0, 4);
+    return f ? `${whole}.${f}` : whole;
+  } catch {
+    return baseUnits;
+  }
+}
+
+/** A duration as h:mm:ss. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${Math.floor(s / 3600)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+}
+
+/** The sidebar panel. */
+export class AinSidebar extends Widget {
+  constructor(options: AinSidebar.IOptions) {
+    super();
+    this._options = options;
+    this.id = 'jp-AinSidebar';
+    this.addClass('jp-AinSidebar');
+    this.title.icon = ainIcon;
+    this.title.caption = 'AI Network';
+    options.evidence.changed.connect(this._schedule, this);
+    options.runs?.changed.connect(this._schedule, this);
+    options.chain?.changed.connect(this._schedule, this);
+    // Time and cost move on while a run is live.
+    this._ticker = setInterval(() => {
+      if (this.isVisible && options.runs?.runs.some(r => r.record.state === 'running')) {
+        this.render();
+      }
+    }, 1000);
+    this.render();
+  }
+
+  dispose(): void {
+    clearInterval(this._ticker);
+    this._options.evidence.changed.disconnect(this._schedule, this);
+    this._options.runs?.changed.disconnect(this._schedule, this);
+    this._options.chain?.changed.disconnect(this._schedule, this);
+    super.dispose();
+  }
+
+  /** Rebuilds the panel's content. */
+  render(): void {
+    const { chain, runs, evidence } = this._options;
+    const root = this.node;
+    root.replaceChildren();
+    root.appendChild(h('h2', 'jp-AinSidebar-heading', 'AI Network'));
+
+    const wallet = this._section('Wallet and chain', 'wallet');
+    if (chain) {
+      const config = chain.config;
+      wallet.appendChild(row('Account', chain.account ?? 'not connected'));
+      wallet.appendChild(row('Chain', config ? `${config.chainId} at ${config.rpcUrl}` : 'not configured'));
+      if (!chain.account) {
+        wallet.appendChild(this._button('Connect wallet', () => chain.connect()));
+      }
+    } else {
+      wallet.appendChild(
+        h(
+          'p',
+          'jp-AinSidebar-note',
+          'The run pipeline is not loaded: evidence is restored and re-checked only.'
+        )
+      );
+    }
+
+    const providers = this._section('Providers', 'providers');
+    if (chain) {
+      for (const p of this._providers) {
+        providers.appendChild(
+          row(
+            short(p.address),
+            `${formatTokens(p.pricePerHour)}/h · stake ${formatTokens(p.stake)} · ${
+              p.reachable === null ? 'probing' : p.reachable ? `${p.latencyMs ?? '?'} ms` : 'unreachable'
+            }`
+          )
+        );
+      }
+      providers.appendChild(
+        this._button('Refresh providers', async () => {
+          this._providers = await chain.providers();
+          this.render();
+        })
+      );
+    } else {
+      providers.appendChild(
+        h('p', 'jp-AinSidebar-note', 'Providers are listed once the chain is configured.')
+      );
+    }
+
+    const runsSection = this._section('Runs', 'runs');
+    const seen = new Set<string>();
+    for (const run of runs?.runs ?? []) {
+      seen.add(run.record.runId);
+      const checks = evidence.lastCheck(run.path)?.receipts.filter(c => c.runId === run.record.runId) ?? [];
+      runsSection.appendChild(
+        this._run(run.record, run.path, run.receipts.length, checks, run.spent(), true)
+      );
+    }
+    for (const path of evidence.paths()) {
+      const ev = evidence.evidence(path);
+      for (const record of ev?.runs ?? []) {
+        if (seen.has(record.runId)) {
+          continue;
+        }
+        seen.add(record.runId);
+        const checks = evidence.lastCheck(path)?.receipts.filter(c => c.runId === record.runId) ?? [];
+        const count = ev?.receipts.filter(r => r.runId === record.runId).length ?? 0;
+        runsSection.appendChild(this._run(record, path, count, checks, null, false));
+      }
+    }
+    if (seen.size === 0) {
+      runsSection.appendChild(
+        h('p', 'jp-AinSidebar-note', 'No runs yet in this session or the open notebooks.')
+      );
+    }
+  }
+
+  private _run(
+    record: IAinRunRecord,
+    path: string,
+    receiptCount: number,
+    checks: IAinReceiptCheck[],
+    spent: string | null,
+    live: boolean
+  ): HTMLElement {
+    const node = h('div', 'jp-AinSidebar-run', '');
+    node.dataset.runId = record.runId;
+    node.appendChild(h('div', 'jp-AinSidebar-runTitle', `${path} · ${record.state}`));
+    node.appendChild(row('Run', short(record.runId)));
+    node.appendChild(row('Provider', short(record.provider)));
+    const end = record.endedAt ? Date.parse(record.endedAt) : live ? Date.now() : NaN;
+    const opened = Date.parse(record.openedAt);
+    if (Number.isFinite(end) && Number.isFinite(opened)) {
+      node.appendChild(row('Time', formatDuration(end - opened)));
+    }
+    node.appendChild(
+      row(
+        'Cost',
+        spent === null
+          ? `escrow ${formatTokens(record.escrow)}`
+          : `${formatTokens(spent)} of ${formatTokens(record.escrow)}`
+      )
+    );
+    const anchored = checks.filter(c => c.anchored).length;
+    const bad = checks.filter(c => c.signature !== null || c.integrity !== null || c.contradicted).length;
+    node.appendChild(
+      row(
+        'Receipts',
+        checks.length
+          ? `${receiptCount}: ${anchored} anchored, ${checks.length - anchored - bad} signed, ${bad} invalid`
+          : `${receiptCount} (not checked yet)`
+      )
+    );
+    if (live) {
+      const actions = h('div', 'jp-AinSidebar-actions', '');
+      const { commands } = this._options;
+      for (const [label, id] of [
+        ['Anchor now', CommandIDs.anchorNow],
+        ['Stop run', CommandIDs.stopRun],
+        ['Settle', CommandIDs.settleRun]
+      ]) {
+        actions.appendChild(this._button(label, () => commands.execute(id, { runId: record.runId })));
+      }
+      node.appendChild(actions);
+    }
+    return node;
+  }
+
+  private _section(title: string, kind: string): HTMLElement {
+    const node = h('section', `jp-AinSidebar-section jp-AinSidebar-${kind}`, '');
+    node.appendChild(h('h3', 'jp-AinSidebar-title', title));
+    this.node.appendChild(node);
+    return node;
+  }
+
+  private _button(label: string, action: () => Promise<unknown>): HTMLButtonElement {
+    const button = h('button', 'jp-AinSidebar-button jp-mod-styled', label) as HTMLButtonElement;
+    button.type = 'button';
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      action()
+        .catch(e => showErrorMessage(label, e instanceof Error ? e.message : String(e)))
+        .finally(() => {
+          button.disabled = false;
+        });
+    });
+    return button;
+  }
+
+  private _schedule(): void {
+    // Receipts arrive in bursts: render once per frame at most.
+    if (this._frame === 0) {
+      this._frame = requestAnimationFrame(() => {
+        this._frame = 0;
+        if (!this.isDisposed) {
+          this.render();
+        }
+      });
+    }
+  }
+
+  private readonly _options: AinSidebar.IOptions;
+  private readonly _ticker: ReturnType<typeof setInterval>;
+  private _providers: IAinProviderListing[] = [];
+  private _frame = 0;
+}
+
+/** AinSidebar's statics. */
+export namespace AinSidebar {
+  export interface IOptions {
+    commands: JupyterFrontEnd['commands'];
+    evidence: IAinEvidence;
+    runs: IAinRuns | null;
+    chain: IAinChain | null;
+  }
+}
+
+/** The sidebar plugin, with the run actions as commands. */
+export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-ain:sidebar',
+  description: 'The "AI Network" sidebar: wallet, chain, providers, runs, receipts and run actions.',
+  autoStart: true,
+  requires: [IAinEvidence],
+  optional: [IAinRuns, IAinChain, ILabShell],
+  activate: activateSidebar
+};
+
+function activateSidebar(
+  app: JupyterFrontEnd,
+  evidence: IAinEvidence,
+  runs: IAinRuns | null,
+  chain: IAinChain | null,
+  labShell: ILabShell | null
+): void {
+  const sidebar = new AinSidebar({ commands: app.commands, evidence, runs, chain });
+  app.shell.add(sidebar, labShell ? 'right' : 'left', { rank: 900 });
+  const runAction = (label: string, act: (r: IAinRuns, runId: string) => Promise<void>) => ({
+    label,
+    isEnabled: () => runs !== null,
+    execute: async (args: { runId?: unknown }) => {
+      if (runs && typeof args.runId === 'string') {
+        await act(runs, args.runId);
+      }
+    }
+  });
+  app.commands.addCommand(
+    CommandIDs.anchorNow,
+    runAction('Anchor Checkpoint Now', (r, id) => r.anchorNow(id))
+  );
+  app.commands.addCommand(
+    CommandIDs.stopRun,
+    runAction('Stop AI Network Run', (r, id) => r.stop(id))
+  );
+  app.commands.addCommand(
+    CommandIDs.settleRun,
+    runAction('Settle AI Network Run', (r, id) => r.settle(id))
+  );
+  app.commands.addCommand(CommandIDs.openSidebar, {
+    label: 'Open AI Network Sidebar',
+    execute: () => app.shell.activateById(sidebar.id)
+  });
+}
+
+function h(tag: string, className: string, text: string): HTMLElement {
+  const node = document.createElement(tag);
+  node.className = className;
+  node.textContent = text;
+  return node;
+}
+
+function row(name: string, value: string): HTMLElement {
+  const node = h('div', 'jp-AinSidebar-row', '');
+  node.appendChild(h('span', 'jp-AinSidebar-name', name));
+  node.appendChild(h('span', 'jp-AinSidebar-value', value));
+  return node;
+}
+
+function short(hex: string): string {
+  return hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex;
+}
