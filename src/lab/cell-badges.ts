@@ -71,9 +71,16 @@ export class CellBadge extends Widget {
       node.dataset.state = badge.state;
     }
     const pending = badge.state === 'none' && badge.receipt !== undefined;
-    node.textContent = pending ? 'checking' : BADGE_LABELS[badge.state];
-    node.title = badge.detail;
-    node.setAttribute('aria-label', `AI Network evidence: ${badge.state}. ${badge.detail}`);
+    // Write only what changed: any DOM write makes the browser lay out the whole notebook again, and a re-check
+    // of a long notebook mostly confirms what the badges already say.
+    const text = pending ? 'checking' : BADGE_LABELS[badge.state];
+    if (node.textContent !== text) {
+      node.textContent = text;
+    }
+    if (node.title !== badge.detail) {
+      node.title = badge.detail;
+      node.setAttribute('aria-label', `AI Network evidence: ${badge.state}. ${badge.detail}`);
+    }
     this.setHidden(badge.state === 'none' && !pending);
   }
 

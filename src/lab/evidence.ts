@@ -197,15 +197,19 @@ export class EvidenceManager implements IAinEvidence {
       try {
         do {
           doc.again = false;
-          const evidence = doc.evidence;
-          const check = await this._worker.recheck(evidence, this._chainAccess());
-          if (doc.evidence === evidence || !doc.again) {
+          const check = await this._worker.recheck(doc.evidence, this._chainAccess());
+          // A newer pass follows when the evidence changed meanwhile: publish only the newest result.
+          if (!doc.again) {
             doc.check = check;
             doc.index = undefined;
             this._changed.emit({ path: doc.path });
           }
         } while (doc.again);
         return doc.check;
+      } catch (e) {
+        // The badges keep their last state; the next change or the command tries again.
+        console.warn(`jupyterlab-ain: re-checking the evidence of ${doc.path} failed:`, e);
+        return undefined;
       } finally {
         doc.inFlight = null;
       }

@@ -34,6 +34,8 @@ export interface IAnchoredNotebook {
   txHash: string;
   provider: string;
   root: string;
+  /** Anchors the checkpoint now (when it was left unanchored); resolves with the transaction hash. */
+  anchorNow: () => Promise<string>;
 }
 
 /**
@@ -145,7 +147,15 @@ export async function anchoredNotebook(sources: string[], anchor = true): Promis
         execution_count: null
       }))
     };
-    return { notebook, runId, txHash, provider, root: tree.root };
+    const anchorNow = async () => {
+      const session = await ChainSession.connect(config, devKeyWallet(providerKey));
+      try {
+        return (await new RunRegistryClient(session).anchor(runId, checkpoint)).hash;
+      } finally {
+        session.close();
+      }
+    };
+    return { notebook, runId, txHash, provider, root: tree.root, anchorNow };
   } finally {
     // The stand-in provider serves nothing: unbonded, it drops out of every listing, so nothing probes it.
     const spare = await ChainSession.connect(config, devKeyWallet(devPrivateKey(SPARE_PROVIDER_ACCOUNT)));

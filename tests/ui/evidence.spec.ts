@@ -102,7 +102,7 @@ test.describe('evidence: cell badges, metadata.ain, sidebar, worker', () => {
     expect(errors).toEqual([]);
   });
 
-  test('saved evidence survives a save and reopen; unanchored receipts are signed', async ({
+  test('evidence survives a save and reopen; signed receipts turn anchored once their root is anchored', async ({
     page,
     tmpPath
   }) => {
@@ -119,6 +119,15 @@ test.describe('evidence: cell badges, metadata.ain, sidebar, worker', () => {
     for (let i = 0; i < SOURCES.length; i++) {
       await expect(badge(page, i)).toHaveAttribute('data-state', 'signed', { timeout: 30000 });
     }
+    // The provider anchors the checkpoint while the notebook is open: a re-check turns the badges anchored.
+    const txHash = await made.anchorNow();
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('ain:recheck-evidence'));
+    for (let i = 0; i < SOURCES.length; i++) {
+      await expect(badge(page, i)).toHaveAttribute('data-state', 'anchored');
+    }
+    await badge(page, 0).click();
+    await expect(page.locator('.jp-Dialog .jp-AinEvidenceDetails')).toContainText(txHash);
+    await page.getByRole('button', { name: 'Close' }).click();
     const saved = await page.evaluate(
       async p => (await (window as any).jupyterapp.serviceManager.contents.get(p, { content: true })).content,
       path
