@@ -115,8 +115,11 @@ export class EvidenceManager implements IAinEvidence {
         }
       });
       panel.disposed.connect(() => {
+        clearTimeout(this._timers.get(doc));
+        this._timers.delete(doc);
         if (this._docs.get(doc.path) === doc) {
           this._docs.delete(doc.path);
+          this._changed.emit({ path: doc.path });
         }
       });
       this._changed.emit({ path: doc.path });
