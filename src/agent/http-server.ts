@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { AinErrorCode, isAinError, makeError } from '../core/errors.js';
 import type { ProviderAgent } from './agent.js';
 import { forbidden, requestToken, unauthorized } from './auth.js';
+import { corsDecision, upgradeOriginAllowed } from './cors.js';
 import { OpenApi } from './openapi.js';
 import { Handler, IReply, createRoutes } from './router.js';
 
@@ -43,17 +44,26 @@ export function statusOf(e: unknown): number {
   return STATUS[e.code] ?? (/^(BUNDLE|NOTEBOOK|ENV)_/.test(e.code) ? 422 : 500);
 }
 
+/** Options of the HTTP server. */
+export interface IAgentServerOptions {
+  /** Origins whose pages may call the agent (CORS) and open its WebSockets; `*` for any. None by default. */
+  allowedOrigins?: readonly string[];
+}
+
 /** The HTTP face of a ProviderAgent. */
 export class AgentServer {
   readonly server: Server;
   readonly api: OpenApi;
   private readonly routes: Record<string, Handler>;
+  private readonly allowedOrigins: readonly string[];
 
   constructor(
     private readonly agent: ProviderAgent,
-    api: OpenApi = OpenApi.load()
+    api: OpenApi = OpenApi.load(),
+    options: IAgentServerOptions = {}
   ) {
     this.api = api;
+    this.allowedOrigins = options.allowedOrigins ?? [];
     this.routes = createRoutes(agent, api);
     const documented = new Set(api.operations.map(o => o.id));
     const missing = [...documented].filter(id => !this.routes[id]);
@@ -95,6 +105,16 @@ export class AgentServer {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://agent.invalid');
     let route = 'unknown';
+    // CORS first: a preflight never reaches authentication (browsers send it without the token).
+    const cors = corsDecision(req.method ?? 'GET', req.headers, this.allowedOrigins);
+    for (const [name, value] of Object.entries(cors.headers)) {
+      res.setHeader(name, value);
+    }
+    if (cors.preflight) {
+      res.writeHead(cors.status);
+      res.end();
+      return;
+    }
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.agent.metrics.requestDuration.observe(
@@ -161,6 +181,9 @@ export class AgentServer {
       const found = this.api.find('GET', url.pathname);
       if (!found || found.op.id !== 'jupyterGet') {
         return refuse(404, 'Not Found');
+      }
+      if (!upgradeOriginAllowed(req.headers, this.allowedOrigins)) {
+        return refuse(403, 'Forbidden');
       }
       const client = this.agent.auth.authenticate(requestToken(req.headers.authorization, url));
       if (client === null) {
