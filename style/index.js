@@ -1,2 +1,3 @@
 import './base.css';
 import './evidence.css';
+import './runs.css';

@@ -12,4 +12,6 @@ export namespace CommandIDs {
   export const anchorNow = 'ain:anchor-now';
   export const stopRun = 'ain:stop-run';
   export const settleRun = 'ain:settle-run';
+  /** Opens the provider picker and runs the current notebook on the chosen AI Network provider. */
+  export const runNotebook = 'ain:run-notebook';
 }

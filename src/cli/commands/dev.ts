@@ -1,8 +1,10 @@
 /**
  * `ain dev`: the whole product on the embedded default, on loopback: the development chain (anvil, contracts
  * deployed on first start, state kept across restarts), then JupyterLab with the extension and the example
- * notebooks (copied into a workspace so that running them never edits the repository's copies). Providers join
- * here when the agent lands. Ctrl+C stops everything; the chain saves its state.
+ * notebooks (copied into a workspace so that running them never edits the repository's copies), two local
+ * provider agents registered on the chain, and the extension's settings pointing at that deployment (a settings
+ * folder of its own, so a user's JupyterLab settings never get the development key). Ctrl+C stops everything;
+ * the agents close their stores and the chain saves its state.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
@@ -10,14 +12,23 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDevChain } from '../../chain/dev-chain.js';
 import { ICommand } from '../main.js';
+import {
+  IDevProvider,
+  defaultDevProviders,
+  startDevProviders,
+  stopDevProviders,
+  writeDevLabSettings
+} from '../dev-providers.js';
 import { PACKAGE_ROOT, devDataDir, jupyterExecutable } from '../paths.js';
 import { chainDataDir } from './chain.js';
 
-const USAGE = `Usage: ain dev [--port 8888] [--chain-port 8545] [--no-browser] [--reset-examples] [-- <jupyter lab arguments>]
+const USAGE = `Usage: ain dev [--port 8888] [--chain-port 8545] [--provider-port 8601] [--providers 2] [--no-browser] [--reset-examples] [-- <jupyter lab arguments>]
 
 Starts the development chain and JupyterLab with the jupyterlab-ain extension on 127.0.0.1, on the examples.
   --port N            JupyterLab's port (default 8888)
   --chain-port N      the development chain's JSON-RPC port (default 8545)
+  --provider-port N   the first local provider's port (default 8601; the second uses N+1)
+  --providers N       how many local providers to start (0-2, default 2)
   --no-browser        do not open a browser
   --reset-examples    copy the example notebooks again, replacing the workspace copies
 Environment: AIN_DEV_DIR (data folder, default .ain/dev), AIN_JUPYTER (jupyter executable).`;
@@ -31,6 +42,8 @@ export const command: ICommand = {
       options: {
         port: { type: 'string', default: '8888' },
         'chain-port': { type: 'string', default: '8545' },
+        'provider-port': { type: 'string', default: '8601' },
+        providers: { type: 'string', default: '2' },
         'no-browser': { type: 'boolean', default: false },
         'reset-examples': { type: 'boolean', default: false }
       },
@@ -38,9 +51,16 @@ export const command: ICommand = {
     });
     const port = Number(values.port);
     const chainPort = Number(values['chain-port']);
+    const providerPort = Number(values['provider-port']);
+    const providerCount = Number(values.providers);
+    if (![0, 1, 2].includes(providerCount)) {
+      console.error('ain dev: --providers must be 0, 1 or 2.');
+      return 2;
+    }
     for (const [name, value] of [
       ['--port', port],
-      ['--chain-port', chainPort]
+      ['--chain-port', chainPort],
+      ['--provider-port', providerPort]
     ] as const) {
       if (!Number.isInteger(value) || value < 1 || value > 65535) {
         console.error(`ain dev: ${name} must be a TCP port number (1-65535).`);
@@ -57,8 +77,27 @@ export const command: ICommand = {
     console.log(
       `ain dev: chain ${chain.rpcUrl} (chain id ${chain.deployment.chainId}), deployment ${chain.deploymentFile}`
     );
+    const labSettings = join(devDataDir(), 'lab-settings');
+    writeDevLabSettings(labSettings, chain.deployment);
+    let providers: IDevProvider[];
+    try {
+      providers = await startDevProviders({
+        specs: defaultDevProviders(providerPort).slice(0, providerCount),
+        deploymentFile: chain.deploymentFile,
+        dataDir: devDataDir(),
+        labOrigins: [`http://127.0.0.1:${port}`, `http://localhost:${port}`]
+      });
+    } catch (e) {
+      await chain.stop();
+      throw e;
+    }
+    for (const p of providers) {
+      console.log(`ain dev: provider ${p.spec.name} at ${p.url} (${p.spec.price} tAIN/h)`);
+    }
     const args = [
       'lab',
+      // The development deployment and key live in a settings folder of ain dev's own (overrides.json).
+      `--LabApp.app_settings_dir=${labSettings}`,
       '--ip=127.0.0.1',
       `--port=${port}`,
       '--ServerApp.port_retries=0',
@@ -82,6 +121,7 @@ export const command: ICommand = {
       });
       lab.once('exit', exitCode => done(exitCode ?? 0));
     });
+    await stopDevProviders(providers);
     await chain.stop();
     return code;
   }
