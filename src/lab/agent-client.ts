@@ -163,6 +163,7 @@ export class AgentClient {
   ): Promise<void> {
     let last = 0;
     let attempt = 0;
+    const seen = new Set<number>();
     while (!signal.aborted) {
       try {
         const headers: Record<string, string> = { authorization: `Bearer ${this.requireToken()}` };
@@ -176,8 +177,11 @@ export class AgentClient {
         attempt = 0;
         await Private.readSse(res.body, signal, data => {
           const e = JSON.parse(data) as IAgentEvent;
-          if (e.seq > last) {
-            last = e.seq;
+          // By sequence number, not "greater than the last": a live stream can deliver an event after one with a
+          // higher number (a receipt and the checkpoint it triggers are numbered and sent from different places).
+          if (!seen.has(e.seq)) {
+            seen.add(e.seq);
+            last = Math.max(last, e.seq);
             onEvent(e);
           }
         });
