@@ -5,6 +5,10 @@
  *
  * WAL mode with synchronous=FULL: a receipt that was acknowledged survives SIGKILL of the agent and power loss,
  * which is the promise "an agent restart loses nothing" rests on.
+ *
+ * Stores run read-then-write transactions with `.immediate()` (BEGIN IMMEDIATE): a deferred transaction that
+ * reads and then writes fails at once with SQLITE_BUSY when another connection wrote in between (busy_timeout
+ * cannot help there), while an immediate one waits for the write lock up to busy_timeout.
  */
 import Database from 'better-sqlite3';
 

@@ -123,7 +123,7 @@ export class ReceiptStore implements IRunStore {
           JSON.stringify(receipt.artifacts),
           receipt.code
         );
-    })();
+    }).immediate();
   }
 
   /** Stores an artifact's bytes by sha256 (content-addressed: storing the same bytes twice is a no-op). */
@@ -189,7 +189,7 @@ export class ReceiptStore implements IRunStore {
         .prepare('DELETE FROM buffered_messages WHERE run_id = ? AND kernel_id = ? AND id <= ?')
         .run(runId, kernelId, lastId);
       return dropped;
-    })();
+    }).immediate();
   }
 
   /** Takes (returns and deletes, atomically) the kept messages of a kernel in arrival order. */
@@ -204,7 +204,7 @@ export class ReceiptStore implements IRunStore {
         .prepare('DELETE FROM buffered_messages WHERE run_id = ? AND kernel_id = ?')
         .run(runId, kernelId);
       return rows.map(r => ({ channel: r.channel, data: r.is_text ? r.data.toString('utf8') : r.data }));
-    })();
+    }).immediate();
   }
 
   /** Deletes the replay buffers of a run (at its end). Receipts and artifacts stay. */

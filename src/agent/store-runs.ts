@@ -148,7 +148,7 @@ export class RunRecordStore {
           event.at
         );
       return { ...event, seq };
-    })();
+    }).immediate();
   }
 
   /** Events of a run after sequence number `afterSeq` (0: all), in order. */
