@@ -9,13 +9,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SigningKey, Wallet, hexlify, randomBytes } from 'ethers';
-import { Kernel, ServerConnection, KernelMessage } from '@jupyterlab/services';
+import { Kernel, KernelManager, ServerConnection, KernelMessage } from '@jupyterlab/services';
 import type { JSONObject } from '@lumino/coreutils';
 import WebSocket from 'ws';
 import type { NbOutput } from '../../src/core/outputs-normalize';
 import { openDatabase } from '../../src/agent/database';
 import { ReceiptStore } from '../../src/agent/store-receipts';
 import { UvEnvironmentBuilder } from '../../src/agent/env-builder-uv';
+import { ILocalBackendOptions, LocalKernelBackend } from '../../src/agent/backend-local';
+import { createRunRuntime, IRunRuntimeHandle } from '../../src/agent/run-runtime';
 import type { FaultMode, IRunContext, IRunEvent, IRunRuntime } from '../../src/agent/tokens';
 
 /** One folder for built environments and uv's cache, kept across test runs so only the first one downloads. */
@@ -130,6 +132,43 @@ export class TestRouter {
 }
 
 /** The nbformat output of an iopub message, as JupyterLab's output area would add it (undefined if none). */
+/** A run's kernel half on the local backend behind a TestRouter, and a KernelManager that goes through it. */
+export interface ILocalRuntime {
+  run: ITestRun;
+  runtime: IRunRuntimeHandle;
+  router: TestRouter;
+  manager: KernelManager;
+  /** Stops everything and returns the processes left behind (expected: none). */
+  stop(): Promise<string[]>;
+}
+
+/** Starts a run on the local backend (real uv environment, jupyter server, ipykernel) with `options`. */
+export async function startLocalRuntime(options: ILocalBackendOptions = {}): Promise<ILocalRuntime> {
+  const run = testRun({ 'main.ipynb': '{}' });
+  const runtime = createRunRuntime(run.ctx, {
+    backend: new LocalKernelBackend(options),
+    envBuilder: testBuilder(),
+    store: run.store
+  });
+  await runtime.start();
+  const router = await new TestRouter(runtime).listen();
+  const manager = new KernelManager({ serverSettings: router.settings() });
+  return {
+    run,
+    runtime,
+    router,
+    manager,
+    async stop() {
+      manager.dispose();
+      await router.close();
+      await runtime.stop();
+      const left = leftovers(run.dir);
+      run.cleanup();
+      return left;
+    }
+  };
+}
+
 /** Executes `code` as JupyterLab does, collecting the outputs the client receives and the reply's status. */
 export async function executeCell(
   kernel: Kernel.IKernelConnection,

@@ -9,43 +9,31 @@ import WebSocket from 'ws';
 import { codeHash } from '../../src/core/notebook';
 import { NbOutput, outputHash } from '../../src/core/outputs-normalize';
 import { validateReceiptChain, verifyReceipt } from '../../src/core/receipt';
-import { LocalKernelBackend } from '../../src/agent/backend-local';
-import { createRunRuntime, IRunRuntimeHandle } from '../../src/agent/run-runtime';
+import type { IRunRuntimeHandle } from '../../src/agent/run-runtime';
 import {
   executeCell,
-  leftovers,
+  ILocalRuntime,
   outputOf,
-  testBuilder,
-  testRun,
+  startLocalRuntime,
   TestRouter,
   ITestRun
 } from './agent-kernel-fixture';
 
 jest.setTimeout(180_000);
 
+let local: ILocalRuntime;
 let run: ITestRun;
 let runtime: IRunRuntimeHandle;
 let router: TestRouter;
 let manager: KernelManager;
 
 beforeAll(async () => {
-  run = testRun({ 'main.ipynb': '{}' });
-  runtime = createRunRuntime(run.ctx, {
-    backend: new LocalKernelBackend(),
-    envBuilder: testBuilder(),
-    store: run.store
-  });
-  await runtime.start();
-  router = await new TestRouter(runtime).listen();
-  manager = new KernelManager({ serverSettings: router.settings() });
+  local = await startLocalRuntime();
+  ({ run, runtime, router, manager } = local);
 });
 
 afterAll(async () => {
-  manager?.dispose();
-  await router?.close();
-  await runtime?.stop();
-  expect(leftovers(run.dir)).toEqual([]);
-  run?.cleanup();
+  expect(await local?.stop()).toEqual([]);
 });
 
 /** Executes `code`, collecting the outputs the client receives. */
