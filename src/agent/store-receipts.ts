@@ -100,30 +100,32 @@ export class ReceiptStore implements IRunStore {
    */
   appendReceipt(runId: Hex32, receipt: IStoredReceipt): void {
     const step = receipt.signed.receipt.step;
-    this.db.transaction(() => {
-      const next = this.receiptCount(runId);
-      if (step !== next || receipt.signed.receipt.runId !== runId) {
-        throw makeError(
-          'AGENT_RECEIPT_OUT_OF_ORDER',
-          `Receipt for step ${step} of run ${runId} cannot be stored: the next step is ${next}. ` +
-            'Receipts are appended once each, in order; reload the run state from the store.',
-          { runId, step, next }
-        );
-      }
-      this.db
-        .prepare(
-          'INSERT INTO receipts (run_id, step, digest, signed, outputs, artifacts, code) VALUES (?, ?, ?, ?, ?, ?, ?)'
-        )
-        .run(
-          runId,
-          step,
-          receipt.digest,
-          JSON.stringify(receipt.signed),
-          JSON.stringify(receipt.outputs),
-          JSON.stringify(receipt.artifacts),
-          receipt.code
-        );
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const next = this.receiptCount(runId);
+        if (step !== next || receipt.signed.receipt.runId !== runId) {
+          throw makeError(
+            'AGENT_RECEIPT_OUT_OF_ORDER',
+            `Receipt for step ${step} of run ${runId} cannot be stored: the next step is ${next}. ` +
+              'Receipts are appended once each, in order; reload the run state from the store.',
+            { runId, step, next }
+          );
+        }
+        this.db
+          .prepare(
+            'INSERT INTO receipts (run_id, step, digest, signed, outputs, artifacts, code) VALUES (?, ?, ?, ?, ?, ?, ?)'
+          )
+          .run(
+            runId,
+            step,
+            receipt.digest,
+            JSON.stringify(receipt.signed),
+            JSON.stringify(receipt.outputs),
+            JSON.stringify(receipt.artifacts),
+            receipt.code
+          );
+      })
+      .immediate();
   }
 
   /** Stores an artifact's bytes by sha256 (content-addressed: storing the same bytes twice is a no-op). */
@@ -156,55 +158,59 @@ export class ReceiptStore implements IRunStore {
     const bytes = isText
       ? Buffer.from(data, 'utf8')
       : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    return this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT INTO buffered_messages (run_id, kernel_id, channel, is_text, data, size) VALUES (?, ?, ?, ?, ?, ?)'
-        )
-        .run(runId, kernelId, channel, isText ? 1 : 0, bytes, bytes.length);
-      const total = this.db
-        .prepare(
-          'SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM buffered_messages WHERE run_id = ? AND kernel_id = ?'
-        )
-        .get(runId, kernelId) as { n: number; bytes: number };
-      let { n, bytes: size } = total;
-      let dropped = 0;
-      if (n <= limits.maxMessages && size <= limits.maxBytes) {
-        return 0;
-      }
-      const rows = this.db
-        .prepare('SELECT id, size FROM buffered_messages WHERE run_id = ? AND kernel_id = ? ORDER BY id')
-        .iterate(runId, kernelId) as IterableIterator<{ id: number; size: number }>;
-      let lastId = -1;
-      for (const row of rows) {
+    return this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            'INSERT INTO buffered_messages (run_id, kernel_id, channel, is_text, data, size) VALUES (?, ?, ?, ?, ?, ?)'
+          )
+          .run(runId, kernelId, channel, isText ? 1 : 0, bytes, bytes.length);
+        const total = this.db
+          .prepare(
+            'SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM buffered_messages WHERE run_id = ? AND kernel_id = ?'
+          )
+          .get(runId, kernelId) as { n: number; bytes: number };
+        let { n, bytes: size } = total;
+        let dropped = 0;
         if (n <= limits.maxMessages && size <= limits.maxBytes) {
-          break;
+          return 0;
         }
-        lastId = row.id;
-        n -= 1;
-        size -= row.size;
-        dropped += 1;
-      }
-      this.db
-        .prepare('DELETE FROM buffered_messages WHERE run_id = ? AND kernel_id = ? AND id <= ?')
-        .run(runId, kernelId, lastId);
-      return dropped;
-    }).immediate();
+        const rows = this.db
+          .prepare('SELECT id, size FROM buffered_messages WHERE run_id = ? AND kernel_id = ? ORDER BY id')
+          .iterate(runId, kernelId) as IterableIterator<{ id: number; size: number }>;
+        let lastId = -1;
+        for (const row of rows) {
+          if (n <= limits.maxMessages && size <= limits.maxBytes) {
+            break;
+          }
+          lastId = row.id;
+          n -= 1;
+          size -= row.size;
+          dropped += 1;
+        }
+        this.db
+          .prepare('DELETE FROM buffered_messages WHERE run_id = ? AND kernel_id = ? AND id <= ?')
+          .run(runId, kernelId, lastId);
+        return dropped;
+      })
+      .immediate();
   }
 
   /** Takes (returns and deletes, atomically) the kept messages of a kernel in arrival order. */
   takeBufferedMessages(runId: Hex32, kernelId: string): { channel: string; data: string | Uint8Array }[] {
-    return this.db.transaction(() => {
-      const rows = this.db
-        .prepare(
-          'SELECT channel, is_text, data FROM buffered_messages WHERE run_id = ? AND kernel_id = ? ORDER BY id'
-        )
-        .all(runId, kernelId) as { channel: string; is_text: number; data: Buffer }[];
-      this.db
-        .prepare('DELETE FROM buffered_messages WHERE run_id = ? AND kernel_id = ?')
-        .run(runId, kernelId);
-      return rows.map(r => ({ channel: r.channel, data: r.is_text ? r.data.toString('utf8') : r.data }));
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const rows = this.db
+          .prepare(
+            'SELECT channel, is_text, data FROM buffered_messages WHERE run_id = ? AND kernel_id = ? ORDER BY id'
+          )
+          .all(runId, kernelId) as { channel: string; is_text: number; data: Buffer }[];
+        this.db
+          .prepare('DELETE FROM buffered_messages WHERE run_id = ? AND kernel_id = ?')
+          .run(runId, kernelId);
+        return rows.map(r => ({ channel: r.channel, data: r.is_text ? r.data.toString('utf8') : r.data }));
+      })
+      .immediate();
   }
 
   /** Deletes the replay buffers of a run (at its end). Receipts and artifacts stay. */

@@ -132,23 +132,25 @@ export class RunRecordStore {
 
   /** Appends an event with the next sequence number of its run, and returns it as stored. */
   appendEvent(event: Omit<IRunEvent, 'seq'>): IRunEvent {
-    return this.db.transaction((): IRunEvent => {
-      const last = this.db
-        .prepare('SELECT MAX(seq) AS seq FROM agent_run_events WHERE run_id = ?')
-        .get(event.runId) as { seq: number | null };
-      const seq = (last.seq ?? 0) + 1;
-      this.db
-        .prepare('INSERT INTO agent_run_events VALUES (?, ?, ?, ?, ?, ?)')
-        .run(
-          event.runId,
-          seq,
-          event.type,
-          event.message,
-          event.data === undefined ? null : JSON.stringify(event.data),
-          event.at
-        );
-      return { ...event, seq };
-    }).immediate();
+    return this.db
+      .transaction((): IRunEvent => {
+        const last = this.db
+          .prepare('SELECT MAX(seq) AS seq FROM agent_run_events WHERE run_id = ?')
+          .get(event.runId) as { seq: number | null };
+        const seq = (last.seq ?? 0) + 1;
+        this.db
+          .prepare('INSERT INTO agent_run_events VALUES (?, ?, ?, ?, ?, ?)')
+          .run(
+            event.runId,
+            seq,
+            event.type,
+            event.message,
+            event.data === undefined ? null : JSON.stringify(event.data),
+            event.at
+          );
+        return { ...event, seq };
+      })
+      .immediate();
   }
 
   /** Events of a run after sequence number `afterSeq` (0: all), in order. */
