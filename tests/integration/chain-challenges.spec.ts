@@ -13,7 +13,7 @@ import {
   expectRevert,
   random32,
   signedReceipts,
-  startChainFixture,
+  startChainWithProvider,
   timeTravel
 } from './chain-fixture';
 
@@ -36,16 +36,7 @@ describe('RunRegistry challenges on anvil', () => {
     Promise.all([f.client, f.challenger, f.provider].map(a => a.token.balanceOf(a.address)));
 
   beforeAll(async () => {
-    f = await startChainFixture();
-    await f.provider.providers.register(
-      {
-        endpoint: 'http://127.0.0.1:9000',
-        pricePerHour: PRICE,
-        capabilitiesHash: ZeroHash,
-        capabilitiesURI: ''
-      },
-      TOKEN(1000)
-    );
+    f = await startChainWithProvider(PRICE);
   });
   afterAll(async () => {
     await f?.stop();

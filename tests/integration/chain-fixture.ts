@@ -2,7 +2,7 @@
  * Shared set-up of the chain integration specs: a real anvil on a free loopback port, the contracts deployed from
  * contracts/build, and sessions for the roles of DESIGN.md. No mocks.
  */
-import { SigningKey, Wallet, parseUnits } from 'ethers';
+import { SigningKey, Wallet, ZeroHash, parseUnits } from 'ethers';
 import { isAinError } from '../../src/core/errors';
 import { Hex32, keccak256 } from '../../src/core/hash';
 import {
@@ -110,6 +110,16 @@ export async function startChainFixture(): Promise<IChainFixture> {
 }
 
 /** Expects `p` to fail with the contract's custom error `name`, decoded by src/chain. */
+/** A chain fixture whose provider is registered at `pricePerHour` with a stake of 1,000 tokens. */
+export async function startChainWithProvider(pricePerHour: bigint): Promise<IChainFixture> {
+  const f = await startChainFixture();
+  await f.provider.providers.register(
+    { endpoint: 'http://127.0.0.1:9000', pricePerHour, capabilitiesHash: ZeroHash, capabilitiesURI: '' },
+    TOKEN(1000)
+  );
+  return f;
+}
+
 export async function expectRevert(p: Promise<unknown>, name: string): Promise<Record<string, unknown>> {
   try {
     await p;

@@ -6,7 +6,14 @@ import { ZeroHash } from 'ethers';
 import { ReceiptTree } from '../../src/core/merkle';
 import { Verdict, signAttestation } from '../../src/chain/attestation';
 import { computeRunId, nextCheckpointsAcc, samplingSecretCommitment } from '../../src/chain/run-registry';
-import { IChainFixture, TOKEN, expectRevert, random32, startChainFixture, timeTravel } from './chain-fixture';
+import {
+  IChainFixture,
+  TOKEN,
+  expectRevert,
+  random32,
+  startChainWithProvider,
+  timeTravel
+} from './chain-fixture';
 
 describe('RunRegistry runs on anvil', () => {
   let f: IChainFixture;
@@ -26,16 +33,7 @@ describe('RunRegistry runs on anvil', () => {
   };
 
   beforeAll(async () => {
-    f = await startChainFixture();
-    await f.provider.providers.register(
-      {
-        endpoint: 'http://127.0.0.1:9000',
-        pricePerHour: PRICE,
-        capabilitiesHash: ZeroHash,
-        capabilitiesURI: ''
-      },
-      TOKEN(1000)
-    );
+    f = await startChainWithProvider(PRICE);
   });
   afterAll(async () => {
     await f?.stop();
