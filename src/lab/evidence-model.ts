@@ -3,11 +3,11 @@
  * carry anything), merging live records into it, and deriving each code cell's badge from the records, the last
  * re-check and the cell's current source.
  */
+import { receiptKey } from '../core/evidence.js';
 import { Hex32 } from '../core/hash.js';
 import { codeHash } from '../core/notebook.js';
 import type {
   BadgeState,
-  IAinCheckpointRecord,
   IAinNotebookEvidence,
   IAinReceiptCheck,
   IAinReceiptRecord,
@@ -16,134 +16,9 @@ import type {
   IAinVerificationRecord
 } from './tokens.js';
 
-/** The metadata key the evidence is saved under. */
-export const METADATA_KEY = 'ain';
-
-/** A notebook without evidence. */
-export function emptyEvidence(): IAinNotebookEvidence {
-  return { version: 1, runs: [], receipts: [], checkpoints: [], verifications: [] };
-}
-
-/** What `readEvidence` kept, and what it dropped with the reason. */
-export interface IReadEvidence {
-  evidence: IAinNotebookEvidence;
-  problems: string[];
-}
-
-/**
- * Reads `metadata.ain`. Entries of the wrong shape are dropped and named in `problems` rather than failing the
- * whole notebook: the rest of its evidence stays checkable. Nothing is trusted here; the re-check decides.
- */
-export function readEvidence(value: unknown): IReadEvidence {
-  const problems: string[] = [];
-  const evidence = emptyEvidence();
-  if (value === undefined || value === null) {
-    return { evidence, problems };
-  }
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    return { evidence, problems: ['metadata.ain is not an object; it was ignored.'] };
-  }
-  const v = value as Record<string, unknown>;
-  if (v.version !== 1) {
-    return {
-      evidence,
-      problems: [`metadata.ain has version ${String(v.version)}; this extension reads version 1.`]
-    };
-  }
-  const take = <T>(name: string, ok: (x: Record<string, unknown>) => boolean): T[] => {
-    const list = v[name];
-    if (list === undefined) {
-      return [];
-    }
-    if (!Array.isArray(list)) {
-      problems.push(`metadata.ain.${name} is not a list; it was ignored.`);
-      return [];
-    }
-    return list.filter((x, i) => {
-      const good = typeof x === 'object' && x !== null && ok(x as Record<string, unknown>);
-      if (!good) {
-        problems.push(`metadata.ain.${name}[${i}] is malformed; it was ignored.`);
-      }
-      return good;
-    }) as T[];
-  };
-  const str = (x: unknown) => typeof x === 'string';
-  const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
-  evidence.runs = take<IAinRunRecord>(
-    'runs',
-    r => num(r.chainId) && str(r.runRegistry) && str(r.runId) && str(r.provider)
-  );
-  evidence.receipts = take<IAinReceiptRecord>('receipts', r => {
-    const signed = r.signed as Record<string, unknown> | undefined;
-    const receipt = signed?.receipt as Record<string, unknown> | undefined;
-    return str(r.runId) && str(r.digest) && str(signed?.signature) && num(receipt?.step);
-  });
-  evidence.checkpoints = take<IAinCheckpointRecord>(
-    'checkpoints',
-    c => str(c.runId) && num(c.index) && str(c.root) && num(c.receiptCount)
-  );
-  evidence.verifications = take<IAinVerificationRecord>(
-    'verifications',
-    x => str(x.runId) && num(x.step) && str(x.level)
-  );
-  return { evidence, problems };
-}
-
-/** A receipt's identity: a run has one receipt per step (two would be an equivocation, kept apart by the chain). */
-export function receiptKey(runId: Hex32, step: number): string {
-  return `${runId}:${step}`;
-}
-
-/**
- * `extra` merged into `base` (neither is changed): runs by id (the newer record wins), receipts by run and step,
- * checkpoints by run and index (an anchored record wins over a pending one), verifications appended unless the
- * same one is already there.
- */
-export function mergeEvidence(
-  base: IAinNotebookEvidence,
-  extra: Partial<IAinNotebookEvidence>
-): IAinNotebookEvidence {
-  const runs = new Map(base.runs.map(r => [r.runId, r]));
-  for (const r of extra.runs ?? []) {
-    runs.set(r.runId, { ...runs.get(r.runId), ...r });
-  }
-  const receipts = new Map(base.receipts.map(r => [receiptKey(r.runId, r.signed.receipt.step), r]));
-  for (const r of extra.receipts ?? []) {
-    const key = receiptKey(r.runId, r.signed.receipt.step);
-    const old = receipts.get(key);
-    // A restored receipt may lack the cell id the live one carries: keep whichever knows it.
-    receipts.set(key, old && !r.cellId && old.cellId ? { ...r, cellId: old.cellId } : r);
-  }
-  const checkpoints = new Map(base.checkpoints.map(c => [`${c.runId}:${c.index}`, c]));
-  for (const c of extra.checkpoints ?? []) {
-    const key = `${c.runId}:${c.index}`;
-    const old = checkpoints.get(key);
-    if (!old || c.txHash || !old.txHash) {
-      checkpoints.set(key, c);
-    }
-  }
-  const verifications = [...base.verifications];
-  for (const x of extra.verifications ?? []) {
-    if (
-      !verifications.some(
-        y => y.runId === x.runId && y.step === x.step && y.level === x.level && y.at === x.at
-      )
-    ) {
-      verifications.push(x);
-    }
-  }
-  const byStep = (a: IAinReceiptRecord, b: IAinReceiptRecord) =>
-    a.runId === b.runId ? a.signed.receipt.step - b.signed.receipt.step : a.runId < b.runId ? -1 : 1;
-  return {
-    version: 1,
-    runs: [...runs.values()],
-    receipts: [...receipts.values()].sort(byStep),
-    checkpoints: [...checkpoints.values()].sort((a, b) =>
-      a.runId === b.runId ? a.index - b.index : a.runId < b.runId ? -1 : 1
-    ),
-    verifications
-  };
-}
+// Reading and merging metadata.ain are core functions (the CLI reads notebooks too).
+export { emptyEvidence, mergeEvidence, METADATA_KEY, readEvidence, receiptKey } from '../core/evidence.js';
+export type { IReadEvidence } from '../core/evidence.js';
 
 /** Lookups for deriving many badges at once without scanning every record per cell. */
 export interface IEvidenceIndex {

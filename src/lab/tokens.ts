@@ -9,71 +9,31 @@
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 import type { Signer } from 'ethers';
-import type { ICheckpoint } from '../core/merkle.js';
 import type { IReceiptDomain, ISignedReceipt } from '../core/receipt.js';
 import type { Hex32 } from '../core/hash.js';
 import type { IChainConfig } from '../chain/config.js';
 
-// ---------------------------------------------------------------------------------------------------------------
-// Data that travels with a notebook: `metadata.ain` (DESIGN.md §6)
-// ---------------------------------------------------------------------------------------------------------------
-
-/** A run as recorded in a notebook: enough to find it on-chain and at its provider again. */
-export interface IAinRunRecord {
-  chainId: number;
-  /** The RunRegistry address: with chainId, the EIP-712 domain of the run's receipts. */
-  runRegistry: string;
-  runId: Hex32;
-  /** The provider's address: the expected signer of every receipt. */
-  provider: string;
-  /** The provider agent's base URL (may be unreachable later; the evidence stays checkable on-chain). */
-  endpoint: string;
-  bundleHash: Hex32;
-  notebookHash: Hex32;
-  /** Escrow and price, as decimal strings of token base units (bigint-safe in JSON). */
-  escrow: string;
-  pricePerHour: string;
-  /** ISO 8601 times. */
-  openedAt: string;
-  endedAt?: string;
-  state: 'provisioning' | 'running' | 'stopped' | 'failed' | 'settled';
-}
-
-/** One executed cell's receipt as kept in the notebook. */
-export interface IAinReceiptRecord {
-  runId: Hex32;
-  /** The JupyterLab cell id the execution came from, when the kernel request carried it. */
-  cellId?: string;
-  signed: ISignedReceipt;
-  digest: Hex32;
-}
-
-/** A checkpoint of a run, anchored (txHash set) or not yet. */
-export interface IAinCheckpointRecord extends ICheckpoint {
-  runId: Hex32;
-}
-
-/** A verification result for one cell (filled by the verification features: reproduce, checkpoint, objective). */
-export interface IAinVerificationRecord {
-  runId: Hex32;
-  cellId?: string;
-  step: number;
-  level: 'reproduced' | 'objective-verified' | 'mismatch' | 'checkpoint-checked';
-  /** A sentence a person can read: what was compared, and how it came out. */
-  detail: string;
-  /** Attestation transaction, when it was recorded on-chain. */
-  txHash?: string;
-  at: string;
-}
-
-/** The `metadata.ain` of a notebook. */
-export interface IAinNotebookEvidence {
-  version: 1;
-  runs: IAinRunRecord[];
-  receipts: IAinReceiptRecord[];
-  checkpoints: IAinCheckpointRecord[];
-  verifications: IAinVerificationRecord[];
-}
+// Data that travels with a notebook (`metadata.ain`) and the re-check's results are core records (src/core/
+// evidence.ts), so that the CLI's `ain verify` reads them too; re-exported here for the extension's features.
+export type {
+  IAinChainAccess,
+  IAinCheckpointRecord,
+  IAinNotebookEvidence,
+  IAinReceiptCheck,
+  IAinReceiptRecord,
+  IAinRecheckResult,
+  IAinRunRecord,
+  IAinVerificationRecord
+} from '../core/evidence.js';
+import type {
+  IAinChainAccess,
+  IAinNotebookEvidence,
+  IAinRecheckResult,
+  IAinRunRecord,
+  IAinVerificationRecord,
+  IAinReceiptRecord,
+  IAinCheckpointRecord
+} from '../core/evidence.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The run pipeline
@@ -238,48 +198,4 @@ export interface IAinWorkerApi {
   recheck(evidence: IAinNotebookEvidence, chain: IAinChainAccess | null): Promise<IAinRecheckResult>;
 }
 
-/** Where the worker reads anchored roots: the RPC endpoint (its chain id must match each run's). */
-export interface IAinChainAccess {
-  rpcUrl: string;
-  /** Event queries start at this block. */
-  deploymentBlock: number;
-}
-
-/** What the re-check found for one receipt. */
-export interface IAinReceiptCheck {
-  runId: Hex32;
-  step: number;
-  /** null when the run's provider signed it in the run's domain, else the reason. */
-  signature: string | null;
-  /** null when the recorded digest, the receipt fields and the `prev` chain agree, else the reason. */
-  integrity: string | null;
-  /** Set when the receipt is proven under an anchored on-chain root. */
-  anchored?: {
-    checkpoint: number;
-    root: Hex32;
-    receiptCount: number;
-    proof: Hex32[];
-    txHash?: string;
-    blockNumber?: number;
-  };
-  /** Why it is not (yet) anchored: no checkpoint covers it, chain unreachable, or a root that contradicts it. */
-  anchorNote: string;
-  /** True when an anchored root covers this step but the receipt is not under it: the provider contradicted itself. */
-  contradicted: boolean;
-}
-
-/** The outcome of one re-check of a notebook's evidence. */
-export interface IAinRecheckResult {
-  receipts: IAinReceiptCheck[];
-  runs: {
-    runId: Hex32;
-    /** On-chain status and checkpoints, or null with `chainNote` saying why they could not be read. */
-    status: string | null;
-    checkpoints: ICheckpoint[];
-    chainNote: string;
-  }[];
-  /** ISO time and duration of the check in the worker. */
-  checkedAt: string;
-  ms: number;
-}
 export const IAinWorker = new Token<IAinWorkerApi>('jupyterlab-ain:IAinWorker', 'The verification worker.');
