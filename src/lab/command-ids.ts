@@ -14,4 +14,12 @@ export namespace CommandIDs {
   export const settleRun = 'ain:settle-run';
   /** Opens the provider picker and runs the current notebook on the chosen AI Network provider. */
   export const runNotebook = 'ain:run-notebook';
+  /** Re-executes the current notebook's run (local kernel or another provider) and compares cell by cell. */
+  export const reproduce = 'ain:reproduce';
+  /** Re-checks a sample of the run's anchored checkpoints (secret revealed on-chain + a later block hash). */
+  export const verifyCheckpoints = 'ain:verify-checkpoints';
+  /** Recomputes the `ain:objective` cells against the artifacts the provider committed to. */
+  export const verifyObjective = 'ain:verify-objective';
+  /** Submits the challenges the evidence supports (equivocation, contradicted receipts) on-chain. */
+  export const challenge = 'ain:challenge';
 }
