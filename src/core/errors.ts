@@ -77,7 +77,10 @@ export type AinErrorCode =
   | 'AGENT_ENV_BUILD_FAILED'
   | 'AGENT_KERNEL_START_FAILED'
   | 'AGENT_GATEWAY_UNREACHABLE'
-  | 'AGENT_RECEIPT_OUT_OF_ORDER';
+  | 'AGENT_RECEIPT_OUT_OF_ORDER'
+  // a provider agent as its clients see it (src/chain/agent-client.ts)
+  | 'PROVIDER_UNREACHABLE'
+  | 'PROVIDER_REFUSED';
 
 /** An error with a code that says which rule failed and a message that says what to do about it. */
 export class AinError extends Error {
