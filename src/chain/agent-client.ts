@@ -39,6 +39,17 @@ export interface IAgentReceipt {
   code?: string;
 }
 
+/** A step's Merkle proof under an anchored checkpoint, as the agent built it. */
+export interface IAgentProof {
+  step: number;
+  digest: Hex32;
+  root: Hex32;
+  receiptCount: number;
+  checkpointIndex: number | null;
+  txHash: string | null;
+  proof: Hex32[];
+}
+
 /** One progress event of a run. */
 export interface IAgentEvent {
   runId: Hex32;
@@ -164,6 +175,14 @@ export class AgentClient {
       step: 'reading the receipts'
     })) as { receipts: IAgentReceipt[] };
     return body.receipts;
+  }
+
+  /** GET /runs/{id}/receipts/{step}/proof: the step's Merkle proof under the latest anchored checkpoint. */
+  async proof(runId: Hex32, step: number): Promise<IAgentProof> {
+    return (await this.request('GET', `/runs/${runId}/receipts/${step}/proof`, {
+      auth: true,
+      step: `reading the proof of step ${step}`
+    })) as IAgentProof;
   }
 
   /** GET /artifacts/{sha256}: a file a receipt committed to, or null when the agent does not have it. */
