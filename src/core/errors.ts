@@ -46,6 +46,11 @@ export type AinErrorCode =
   | 'MERKLE_INVALID'
   // sampling
   | 'SAMPLING_INVALID_ARGUMENT'
+  // verification (src/core/verify-*.ts, src/chain/verify-chain.ts)
+  | 'VERIFY_OBJECTIVE_INVALID'
+  | 'VERIFY_INPUT_INVALID'
+  | 'VERIFY_SECRET_NOT_REVEALED'
+  | 'VERIFY_CANNOT_ATTEST'
   // chain (src/chain)
   | 'CHAIN_CONFIG_INVALID'
   | 'CHAIN_ID_MISMATCH'

@@ -104,8 +104,11 @@ export type StepVerdict =
 
 /** An `ain:objective` rule read from a cell's tags. */
 export interface IObjectiveRule {
-  /** `>=`, `<=` or `=` (with `ain:atol=` / `ain:rtol=` as the tolerance of `=`). */
-  op: '>=' | '<=' | '=';
+  /**
+   * `>=`, `<=` or `=` (with `ain:atol=` / `ain:rtol=` as the tolerance of `=`); `any` for a bare `ain:objective`
+   * tag: no threshold, only the claimed metric must equal the recomputed one (`value` is then 0 and unused).
+   */
+  op: '>=' | '<=' | '=' | 'any';
   value: number;
   /** The tag text, for reports: "ain:objective>=0.9". */
   text: string;
@@ -125,6 +128,8 @@ export interface IStepResult {
   reproduced?: NbOutput[];
   objective?: { rule: IObjectiveRule; claimed: number | null; recomputed: number | null };
   ms?: number;
+  /** Checkpoint level: the index of the sampled checkpoint this step belongs to. */
+  checkpoint?: number;
 }
 
 /** What checkpoint sampling checked, and the detection probability it buys. */
@@ -139,6 +144,11 @@ export interface ICheckpointSummary {
   probability: number;
   /** "3 of 10 checkpoints; >= 97% if 30% of cells were falsified". */
   statement: string;
+  /**
+   * Sampled checkpoints whose anchored root is not the Merkle root of the run's signed receipts: the provider
+   * anchored something other than what it signed (a mismatch, challengeable on-chain).
+   */
+  contradicted?: { index: number; anchoredRoot: Hex32; receiptsRoot: Hex32; reason: string }[];
 }
 
 /** The outcome: 'verified' (exit 0), 'mismatch' (1: a difference or a failed proof), 'error' (2: could not verify). */
