@@ -51,6 +51,8 @@ export type AinErrorCode =
   | 'VERIFY_INPUT_INVALID'
   | 'VERIFY_SECRET_NOT_REVEALED'
   | 'VERIFY_CANNOT_ATTEST'
+  // launch links (src/core/launch-link.ts)
+  | 'LAUNCH_LINK_INVALID'
   // chain (src/chain)
   | 'CHAIN_CONFIG_INVALID'
   | 'CHAIN_ID_MISMATCH'
