@@ -22,6 +22,7 @@ export const BADGE_LABELS: Record<BadgeState, string> = {
   running: 'running',
   signed: 'signed',
   anchored: 'anchored',
+  'checkpoint-checked': 'checkpoint ✓',
   reproduced: 'reproduced',
   'objective-verified': 'objective ✓',
   mismatch: 'mismatch',

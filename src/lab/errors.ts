@@ -14,7 +14,12 @@ export type LabErrorCode =
   | 'LAB_AGENT_REFUSED'
   | 'LAB_RUN_FAILED'
   | 'LAB_CANCELLED'
-  | 'LAB_NO_NOTEBOOK';
+  | 'LAB_NO_NOTEBOOK'
+  // verification (Reproduce, checkpoints, objective, challenges)
+  | 'LAB_NO_SECRET'
+  | 'LAB_NO_EVIDENCE'
+  | 'LAB_VERIFY_FAILED'
+  | 'LAB_CHALLENGE_IMPOSSIBLE';
 
 /** An error of the run pipeline. */
 export class LabError extends Error {

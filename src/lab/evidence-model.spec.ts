@@ -139,6 +139,17 @@ describe('badge states', () => {
     f.evidence.verifications.push({
       runId,
       step: 0,
+      level: 'checkpoint-checked',
+      detail: '3 of 10 checkpoints; >= 97% if 30% of cells were falsified',
+      at: '0'
+    });
+    expect(badge(f, check, 0)).toMatchObject({
+      state: 'checkpoint-checked',
+      detail: '3 of 10 checkpoints; >= 97% if 30% of cells were falsified'
+    });
+    f.evidence.verifications.push({
+      runId,
+      step: 0,
       level: 'reproduced',
       detail: 'Re-ran: outputs equal.',
       at: '1'

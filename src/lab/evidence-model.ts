@@ -84,7 +84,7 @@ export function sourceCodeHash(source: string): Hex32 {
 /**
  * A cell's badge, strongest warning first: running; invalid (a signature, digest or chain check failed, or an
  * anchored root contradicts the receipt); stale (the code changed since it ran, so the evidence is about other
- * code); mismatch; objective-verified; reproduced; anchored; signed. Before the first re-check a receipt is not
+ * code); mismatch; objective-verified; reproduced; checkpoint-checked; anchored; signed. Before the first re-check a receipt is not
  * yet "signed": the badge stays empty and says that it is being checked.
  */
 export function deriveCellBadge(index: IEvidenceIndex, cell: ICellInput): ICellBadge {
@@ -116,7 +116,9 @@ export function deriveCellBadge(index: IEvidenceIndex, cell: ICellInput): ICellB
   }
   const latest = (level: IAinVerificationRecord['level']) =>
     verifications.filter(v => v.level === level).sort((a, b) => (a.at < b.at ? 1 : -1))[0];
-  for (const level of ['mismatch', 'objective-verified', 'reproduced'] as const) {
+  // Strongest warning first: a disagreement beats any agreement; a full re-execution or an objective beats a
+  // sampled check.
+  for (const level of ['mismatch', 'objective-verified', 'reproduced', 'checkpoint-checked'] as const) {
     const v = latest(level);
     if (v) {
       return { ...base, state: level, detail: v.detail };

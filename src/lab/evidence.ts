@@ -95,7 +95,8 @@ export class EvidenceManager implements IAinEvidence {
         doc.evidence = mergeEvidence(doc.evidence, {
           runs: [live.record],
           receipts: [...live.receipts],
-          checkpoints: [...live.checkpoints]
+          checkpoints: [...live.checkpoints],
+          equivocations: [...live.equivocations]
         });
       }
       this._docs.set(doc.path, doc);
@@ -163,11 +164,14 @@ export class EvidenceManager implements IAinEvidence {
   }
 
   addVerification(path: string, record: IAinVerificationRecord): void {
+    this.merge(path, { verifications: [record] });
+  }
+
+  merge(path: string, extra: Partial<IAinNotebookEvidence>): void {
     const doc = this._docs.get(path);
-    if (!doc) {
-      return;
+    if (doc) {
+      this._update(doc, extra);
     }
-    this._update(doc, { verifications: [record] });
   }
 
   evidence(path: string): IAinNotebookEvidence | undefined {
@@ -233,13 +237,15 @@ export class EvidenceManager implements IAinEvidence {
 
   private _onRunChange(_: IAinRuns, change: IAinRunChange): void {
     const doc = this._docs.get(change.run.path);
-    if (!doc) {
+    // A verifier's run re-executes the notebook elsewhere: its receipts are about the verifier's kernel.
+    if (!doc || change.run.reproduces) {
       return;
     }
     this._update(doc, {
       runs: [change.run.record],
       receipts: change.receipt ? [change.receipt] : [],
-      checkpoints: change.checkpoint ? [change.checkpoint] : []
+      checkpoints: change.checkpoint ? [change.checkpoint] : [],
+      equivocations: change.equivocation ? [change.equivocation] : []
     });
   }
 

@@ -50,6 +50,27 @@ export async function notebookFiles(
   return files;
 }
 
+/**
+ * The notebook without outputs, execution counts and `metadata.ain`: what a verifier's provider gets to run (its
+ * notebook hash is the same, since the hash covers neither).
+ */
+export function withoutOutputs(notebook: object): object {
+  const nb = JSON.parse(JSON.stringify(notebook)) as {
+    metadata?: Record<string, unknown>;
+    cells?: { cell_type?: string; outputs?: unknown[]; execution_count?: number | null }[];
+  };
+  if (nb.metadata) {
+    delete nb.metadata.ain;
+  }
+  for (const cell of nb.cells ?? []) {
+    if (cell.cell_type === 'code') {
+      cell.outputs = [];
+      cell.execution_count = null;
+    }
+  }
+  return nb;
+}
+
 namespace Private {
   export function base64(text: string): Uint8Array {
     const binary = atob(text.replace(/\s+/g, ''));

@@ -107,4 +107,113 @@ describe('a run fed with agent events', () => {
     expect(run.record.state).toBe('failed');
     expect(run.record.endedAt).toBeDefined();
   });
+
+  it('keeps the artifact list of a receipt', () => {
+    const run = new AinRunModel(record(), 'a.ipynb');
+    const artifacts = [{ path: 'outputs/model.json', size: 12, sha256: '0x' + '0a'.repeat(32) }];
+    const [change] = run.apply({
+      seq: 1,
+      type: 'receipt',
+      message: 'signed',
+      data: { digest: '0x' + '01'.repeat(32), receipt: { receipt: { step: 0 }, signature: '0x1' }, artifacts }
+    });
+    expect(change.receipt?.artifacts).toEqual(artifacts);
+  });
+
+  it('keeps a second, different receipt for a step as an equivocation, not as the step receipt', () => {
+    const run = new AinRunModel(record(), 'a.ipynb');
+    const first = { receipt: { step: 0, outputHash: '0x' + 'aa'.repeat(32) }, signature: '0xa' };
+    const second = { receipt: { step: 0, outputHash: '0x' + 'bb'.repeat(32) }, signature: '0xb' };
+    run.apply({
+      seq: 1,
+      type: 'receipt',
+      message: 'signed',
+      data: { digest: '0x' + '01'.repeat(32), receipt: first, cellId: 'c1' }
+    });
+    const changes = run.apply({
+      seq: 2,
+      type: 'receipt',
+      message: 'signed a second receipt (fault: equivocate)',
+      data: { digest: '0x' + '02'.repeat(32), receipt: second, cellId: 'c1', equivocation: true }
+    });
+    expect(changes).toEqual([
+      { run, kind: 'equivocation', equivocation: { runId: RUN, step: 0, a: first, b: second } }
+    ]);
+    expect(run.receipts.map(r => r.signed)).toEqual([first]);
+    expect(run.equivocations).toHaveLength(1);
+    // A replay after a reconnect adds nothing.
+    expect(
+      run.apply({
+        seq: 2,
+        type: 'receipt',
+        message: 'again',
+        data: { digest: '0x' + '02'.repeat(32), receipt: second, equivocation: true }
+      })
+    ).toEqual([]);
+  });
+
+  it('pairs a flagged conflicting receipt that arrives before the receipt of its step', () => {
+    const run = new AinRunModel(record(), 'a.ipynb');
+    const first = { receipt: { step: 3 }, signature: '0xa' };
+    const second = { receipt: { step: 3 }, signature: '0xb' };
+    expect(
+      run.apply({
+        seq: 9,
+        type: 'receipt',
+        message: 'second',
+        data: { digest: '0x' + '02'.repeat(32), receipt: second, equivocation: true }
+      })
+    ).toEqual([]);
+    const changes = run.apply({
+      seq: 8,
+      type: 'receipt',
+      message: 'first',
+      data: { digest: '0x' + '01'.repeat(32), receipt: first }
+    });
+    expect(changes.map(c => c.kind)).toEqual(['receipt', 'equivocation']);
+    expect(changes[1].equivocation).toMatchObject({ step: 3, a: first, b: second });
+  });
+
+  it('knows when every receipt is under an anchored checkpoint', () => {
+    const run = new AinRunModel(record(), 'a.ipynb');
+    expect(run.fullyAnchored()).toBe(true);
+    for (const step of [0, 1]) {
+      run.apply({
+        seq: step + 1,
+        type: 'receipt',
+        message: 's',
+        data: { digest: '0x' + `0${step + 1}`.repeat(32), receipt: { receipt: { step }, signature: '0x' } }
+      });
+    }
+    const root = '0x' + '09'.repeat(32);
+    run.apply({
+      seq: 5,
+      type: 'anchored',
+      message: 'a',
+      data: { index: 0, receiptCount: 1, root, txHash: '0x1' }
+    });
+    expect(run.fullyAnchored()).toBe(false);
+    run.apply({
+      seq: 6,
+      type: 'anchor-queued',
+      message: 'q',
+      data: { receiptCount: 2, root: '0x' + '08'.repeat(32) }
+    });
+    expect(run.fullyAnchored()).toBe(false);
+    run.apply({
+      seq: 7,
+      type: 'anchored',
+      message: 'a',
+      data: { index: 1, receiptCount: 2, root: '0x' + '08'.repeat(32), txHash: '0x2' }
+    });
+    expect(run.fullyAnchored()).toBe(true);
+  });
+
+  it('marks a verifier run and merges record fields such as the salt', () => {
+    const run = new AinRunModel(record(), 'a.ipynb', Date.now, { reproduces: RUN });
+    expect(run.reproduces).toBe(RUN);
+    const salt = ('0x' + '5a'.repeat(32)) as `0x${string}`;
+    expect(run.update({ salt })).toEqual({ run, kind: 'state' });
+    expect(run.record.salt).toBe(salt);
+  });
 });

@@ -5,10 +5,11 @@
  */
 import { parseUnits } from 'ethers';
 import type { Hex32 } from '../core/hash.js';
-import type { ISignedReceipt } from '../core/receipt.js';
+import type { IArtifact, ISignedReceipt } from '../core/receipt.js';
 import { labError } from './errors.js';
 import type {
   IAinCheckpointRecord,
+  IAinEquivocationRecord,
   IAinReceiptRecord,
   IAinRun,
   IAinRunChange,
@@ -55,16 +56,28 @@ export function costAfter(ms: number, pricePerHour: bigint, escrow: bigint): big
 export class AinRunModel implements IAinRun {
   readonly record: IAinRunRecord;
   path: string;
+  readonly reproduces?: Hex32;
   private readonly _receipts: IAinReceiptRecord[] = [];
   private readonly _checkpoints: IAinCheckpointRecord[] = [];
+  private readonly _equivocations: IAinEquivocationRecord[] = [];
+  /** Receipts flagged as conflicting that arrived before the receipt of their step (by step). */
+  private readonly _early = new Map<number, ISignedReceipt>();
   /** Every progress message, in order: the build log shown on request. */
   readonly log: string[] = [];
   private readonly _now: () => number;
 
-  constructor(record: IAinRunRecord, path: string, now: () => number = Date.now) {
+  constructor(
+    record: IAinRunRecord,
+    path: string,
+    now: () => number = Date.now,
+    options: { reproduces?: Hex32 } = {}
+  ) {
     this.record = record;
     this.path = path;
     this._now = now;
+    if (options.reproduces) {
+      this.reproduces = options.reproduces;
+    }
   }
 
   get receipts(): readonly IAinReceiptRecord[] {
@@ -73,6 +86,22 @@ export class AinRunModel implements IAinRun {
 
   get checkpoints(): readonly IAinCheckpointRecord[] {
     return this._checkpoints;
+  }
+
+  get equivocations(): readonly IAinEquivocationRecord[] {
+    return this._equivocations;
+  }
+
+  /** Whether every receipt so far is covered by an anchored checkpoint (the reveal waits for it). */
+  fullyAnchored(): boolean {
+    const anchored = Math.max(0, ...this._checkpoints.filter(c => c.txHash).map(c => c.receiptCount));
+    return anchored >= this._receipts.length;
+  }
+
+  /** Merges fields into the record (salt from the agent, the reveal); a 'state' change for the evidence side. */
+  update(fields: Partial<IAinRunRecord>): IAinRunChange {
+    Object.assign(this.record, fields);
+    return { run: this, kind: 'state' };
   }
 
   spent(): string {
@@ -103,21 +132,8 @@ export class AinRunModel implements IAinRun {
     switch (e.type) {
       case 'kernel-ready':
         return Private.list(this.setState('running'));
-      case 'receipt': {
-        const signed = d.receipt as ISignedReceipt | undefined;
-        const digest = d.digest as Hex32 | undefined;
-        if (!signed || !digest || this._receipts.some(r => r.digest === digest)) {
-          return [];
-        }
-        const receipt: IAinReceiptRecord = {
-          runId: this.record.runId,
-          ...(typeof d.cellId === 'string' ? { cellId: d.cellId } : {}),
-          signed,
-          digest
-        };
-        this._receipts.push(receipt);
-        return [{ run: this, kind: 'receipt', receipt }];
-      }
+      case 'receipt':
+        return this.receipt(d);
       case 'anchor-queued':
       case 'anchored': {
         const receiptCount = Number(d.receiptCount);
@@ -148,9 +164,59 @@ export class AinRunModel implements IAinRun {
         return [];
     }
   }
+
+  /**
+   * A receipt event. Two different receipts for one step are an equivocation: the first stays the step's receipt
+   * (it is the one the provider stores and anchors), the pair is kept as evidence for a challenge. The agent flags
+   * the second (`equivocation: true`); an unflagged second receipt for a step counts just the same.
+   */
+  private receipt(d: Record<string, unknown>): IAinRunChange[] {
+    const signed = d.receipt as ISignedReceipt | undefined;
+    const digest = d.digest as Hex32 | undefined;
+    if (!signed || !digest || this._receipts.some(r => r.digest === digest)) {
+      return [];
+    }
+    const step = signed.receipt.step;
+    const first = this._receipts.find(r => r.signed.receipt.step === step);
+    if (first || d.equivocation === true) {
+      if (!first) {
+        this._early.set(step, signed);
+        return [];
+      }
+      return this.equivocation(step, first.signed, signed);
+    }
+    const receipt: IAinReceiptRecord = {
+      runId: this.record.runId,
+      ...(typeof d.cellId === 'string' ? { cellId: d.cellId } : {}),
+      signed,
+      digest,
+      ...(Private.artifacts(d.artifacts) ? { artifacts: Private.artifacts(d.artifacts) } : {})
+    };
+    this._receipts.push(receipt);
+    const changes: IAinRunChange[] = [{ run: this, kind: 'receipt', receipt }];
+    const early = this._early.get(step);
+    if (early) {
+      this._early.delete(step);
+      changes.push(...this.equivocation(step, signed, early));
+    }
+    return changes;
+  }
+
+  private equivocation(step: number, a: ISignedReceipt, b: ISignedReceipt): IAinRunChange[] {
+    if (this._equivocations.some(e => e.step === step && e.b.signature === b.signature)) {
+      return [];
+    }
+    const equivocation: IAinEquivocationRecord = { runId: this.record.runId, step, a, b };
+    this._equivocations.push(equivocation);
+    return [{ run: this, kind: 'equivocation', equivocation }];
+  }
 }
 
 namespace Private {
+  export function artifacts(value: unknown): IArtifact[] | undefined {
+    return Array.isArray(value) ? (value as IArtifact[]) : undefined;
+  }
+
   export function list(change: IAinRunChange | null): IAinRunChange[] {
     return change ? [change] : [];
   }

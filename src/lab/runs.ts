@@ -6,11 +6,9 @@
  * do; the notebook itself is never touched, so nothing in it is lost.
  */
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
 import { hexlify } from 'ethers';
 import { createBundle } from '../core/bundle-writer.js';
 import type { Hex32 } from '../core/hash.js';
@@ -20,22 +18,24 @@ import { AgentClient, probeAgent } from './agent-client.js';
 import { AinChain } from './chain.js';
 import { errorMessage, isLabError, labError } from './errors.js';
 import { IAinKernelRouter, IAinRemoteServer, formatTokens, providerLabel } from './kernel-router.js';
-import { notebookFiles, splitPath } from './notebook-files.js';
+import { notebookFiles, splitPath, withoutOutputs } from './notebook-files.js';
 import { showRunPicker } from './picker-dialog.js';
 import { AinRunModel, parseBudget } from './run-model.js';
+import { followRun } from './run-follow.js';
+import { RunProgress } from './run-progress.js';
+import { keepSecret, revealAfterFinalAnchor, revealSecret } from './run-reveal.js';
+import { ISecretStorage, SamplingSecretStore, browserStorage } from './secret-store.js';
 import {
   IAinChain,
   IAinRun,
   IAinRunChange,
+  IAinRunRecord,
   IAinRuns,
   IAinSettings,
   IAinWorker,
   IAinWorkerApi,
   IProvisionRequest
 } from './tokens.js';
-
-/** How long a run may take from upload to a ready kernel (an environment build included). */
-const READY_TIMEOUT_MS = 10 * 60_000;
 
 export const runsPlugin: JupyterFrontEndPlugin<IAinRuns> = {
   id: 'jupyterlab-ain:runs',
@@ -83,11 +83,17 @@ export class AinRuns implements IAinRuns {
   private readonly _o: AinRuns.IOptions;
   private readonly _runs: AinRunModel[] = [];
   private readonly _agents = new Map<Hex32, AgentClient>();
+  /** Logins per provider endpoint for runs not opened in this session (a restored notebook's own runs). */
+  private readonly _logins = new Map<string, Promise<AgentClient>>();
   private readonly _follow = new Map<Hex32, AbortController>();
   private readonly _changed = new Signal<IAinRuns, IAinRunChange>(this);
+  private readonly _secrets: SamplingSecretStore;
 
   constructor(options: AinRuns.IOptions) {
     this._o = options;
+    this._secrets = new SamplingSecretStore(
+      options.storage === undefined ? browserStorage() : options.storage
+    );
   }
 
   get runs(): readonly IAinRun[] {
@@ -99,7 +105,8 @@ export class AinRuns implements IAinRuns {
   }
 
   runForPath(path: string): IAinRun | undefined {
-    return [...this._runs].reverse().find(r => r.path === path);
+    // A verifier's run re-executes the notebook but is not its run.
+    return [...this._runs].reverse().find(r => r.path === path && !r.reproduces);
   }
 
   /** Lists the registry's providers as kernel specs; quiet when the settings are not filled in yet. */
@@ -119,11 +126,19 @@ export class AinRuns implements IAinRuns {
     return this._runs.find(r => r.record.runId === server.runId)!;
   }
 
-  /** Provisions a run for a notebook and returns its run server (without connecting the notebook). */
-  async openServer(request: IProvisionRequest): Promise<IAinRemoteServer> {
+  openVerifierServer(request: IProvisionRequest & { reproduces: Hex32 }): Promise<IAinRemoteServer> {
+    return this.openServer(request, request.reproduces);
+  }
+
+  /**
+   * Provisions a run for a notebook and returns its run server (without connecting the notebook). With
+   * `reproduces`, the run is a verifier's re-execution of that run: same steps, but never the notebook's run.
+   */
+  async openServer(request: IProvisionRequest, reproduces?: Hex32): Promise<IAinRemoteServer> {
     const { provider, path } = request;
     const label = providerLabel(provider);
-    const note = new Private.Progress(`Running ${splitPath(path).name} on ${label}`, `Run on ${label}`);
+    const what = reproduces ? 'Reproducing' : 'Running';
+    const note = new RunProgress(`${what} ${splitPath(path).name} on ${label}`, `Run on ${label}`);
     let run: AinRunModel | undefined;
     let step = 'checking the budget';
     try {
@@ -131,7 +146,10 @@ export class AinRuns implements IAinRuns {
       step = 'packing the notebook';
       note.step('Packing the notebook and its environment…');
       const panel = this.panelOf(path);
-      const notebook = panel.model!.toJSON() as object;
+      // A verifier's provider gets the code without the claimed outputs and evidence: nothing to copy from.
+      const notebook = reproduces
+        ? withoutOutputs(panel.model!.toJSON() as object)
+        : (panel.model!.toJSON() as object);
       const { name } = splitPath(path);
       const files = await notebookFiles(this._o.app.serviceManager.contents, path, notebook);
       const bundle = this._o.worker
@@ -156,14 +174,19 @@ export class AinRuns implements IAinRuns {
       const session = await (this._o.chain as AinChain).session();
       const registry = new RunRegistryClient(session);
       const random = (n: number) => hexlify(crypto.getRandomValues(new Uint8Array(n)));
+      const samplingSecret = random(32) as Hex32;
       const opened = await registry.openRun({
         provider: provider.address,
         bundleHash: bundle.bundleHash,
         nonce: BigInt(random(8)),
-        samplingSecret: random(32) as Hex32,
+        samplingSecret,
         escrow,
         pricePerHour: BigInt(provider.pricePerHour)
       });
+      if (!reproduces) {
+        const key = { chainId: session.config.chainId, runRegistry: session.config.contracts.runRegistry };
+        keepSecret(this._secrets, { ...key, runId: opened.runId }, samplingSecret);
+      }
       run = new AinRunModel(
         {
           chainId: session.config.chainId,
@@ -178,7 +201,9 @@ export class AinRuns implements IAinRuns {
           openedAt: new Date().toISOString(),
           state: 'provisioning'
         },
-        path
+        path,
+        Date.now,
+        { reproduces }
       );
       run.log.push(`[on-chain] run ${opened.runId} opened in transaction ${opened.hash}`);
       this._runs.push(run);
@@ -192,10 +217,23 @@ export class AinRuns implements IAinRuns {
 
       step = 'uploading the notebook';
       note.step('Uploading the bundle…');
-      await agent.createRun(opened.runId, bundle.bytes);
+      const created = await agent.createRun(opened.runId, bundle.bytes);
+      if (created.salt) {
+        // The output-hash salt makes the notebook's saved outputs checkable against the receipts (evidence.ts).
+        this._changed.emit(run.update({ salt: created.salt }));
+      }
 
       step = 'preparing the environment';
-      await this.follow(run, agent, note);
+      const controller = new AbortController();
+      this._follow.set(run.record.runId, controller);
+      await followRun({
+        run,
+        agent,
+        note,
+        signal: controller.signal,
+        emit: change => this._changed.emit(change),
+        commands: this._o.app.commands
+      });
 
       const base = `${provider.endpoint.replace(/\/+$/, '')}/runs/${opened.runId}/jupyter/`;
       const settings = ServerConnection.makeSettings({
@@ -234,6 +272,51 @@ export class AinRuns implements IAinRuns {
 
   async stop(runId: Hex32): Promise<void> {
     await this.agentOf(runId).stopRun(runId);
+    const run = this._runs.find(r => r.record.runId === runId);
+    if (run && !run.reproduces && !run.record.revealTx && this.hasSamplingSecret(run.record)) {
+      // The run's receipts are final: once the provider anchored them all, the sample may be known.
+      void revealAfterFinalAnchor({
+        run,
+        changed: this._changed,
+        reveal: () => this.revealSamplingSecret(run.record),
+        commands: this._o.app.commands
+      });
+    }
+  }
+
+  hasSamplingSecret(record: IAinRunRecord): boolean {
+    return this._secrets.get(record) !== null;
+  }
+
+  async revealSamplingSecret(record: IAinRunRecord): Promise<{ txHash: string }> {
+    const fields = await revealSecret(this._secrets, await (this._o.chain as AinChain).session(), record);
+    const run = this._runs.find(r => r.record.runId === record.runId);
+    if (run) {
+      this._changed.emit(run.update(fields));
+    } else {
+      Object.assign(record, fields);
+    }
+    return { txHash: fields.revealTx };
+  }
+
+  async agentFor(record: IAinRunRecord): Promise<AgentClient> {
+    const live = this._agents.get(record.runId);
+    if (live) {
+      return live;
+    }
+    const endpoint = record.endpoint.replace(/\/+$/, '');
+    let login = this._logins.get(endpoint);
+    if (!login) {
+      login = (async () => {
+        const signer = await this._o.chain.signer();
+        const agent = new AgentClient({ endpoint, signer });
+        await agent.login();
+        return agent;
+      })();
+      login.catch(() => this._logins.delete(endpoint));
+      this._logins.set(endpoint, login);
+    }
+    return login;
   }
 
   async anchorNow(runId: Hex32): Promise<void> {
@@ -247,69 +330,6 @@ export class AinRuns implements IAinRuns {
       await registry.closeRun(runId);
     }
     await registry.settle(runId);
-  }
-
-  /** Follows a run's events; resolves once its kernel is ready, rejects when it fails to start. */
-  private follow(run: AinRunModel, agent: AgentClient, note: Private.Progress): Promise<void> {
-    const controller = new AbortController();
-    this._follow.set(run.record.runId, controller);
-    const label = providerLabel({ address: run.record.provider, capabilities: '' });
-    let outage: string | null = null;
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            labError(
-              'LAB_RUN_FAILED',
-              `The provider did not get the kernel ready within ${READY_TIMEOUT_MS / 60_000} minutes; see the build log.`
-            )
-          ),
-        READY_TIMEOUT_MS
-      );
-      void agent.followEvents(
-        run.record.runId,
-        e => {
-          if (outage) {
-            Notification.update({
-              id: outage,
-              message: `The provider ${label} answers again.`,
-              type: 'success',
-              autoClose: 4000
-            });
-            outage = null;
-          }
-          if (run.record.state === 'provisioning' && e.type !== 'receipt') {
-            note.step(e.message);
-          }
-          for (const change of run.apply(e)) {
-            this._changed.emit(change);
-          }
-          if (e.type === 'kernel-ready') {
-            clearTimeout(timer);
-            resolve();
-          } else if (e.type === 'error' && run.record.state === 'failed') {
-            clearTimeout(timer);
-            reject(labError('LAB_RUN_FAILED', `The provider could not start the run: ${e.message}`));
-          } else if (
-            e.type === 'budget-warning' ||
-            e.type === 'budget-exhausted' ||
-            e.type === 'anchor-failed'
-          ) {
-            Notification.warning(`${label}: ${e.message}`, { autoClose: 8000 });
-          }
-        },
-        controller.signal,
-        (error, attempt) => {
-          if (attempt === 2 && !outage) {
-            outage = Notification.warning(
-              `The provider ${label} does not answer (${errorMessage(error)}). Reconnecting; the receipts ` +
-                'already anchored on-chain stay valid.',
-              { autoClose: false }
-            );
-          }
-        }
-      );
-    });
   }
 
   private agentOf(runId: Hex32): AgentClient {
@@ -345,71 +365,7 @@ export namespace AinRuns {
     router: IAinKernelRouter;
     tracker: INotebookTracker;
     worker: IAinWorkerApi | null;
-  }
-}
-
-namespace Private {
-  /** One notification that follows a provisioning from the first step to success or failure. */
-  export class Progress {
-    private readonly _id: string;
-    private readonly _title: string;
-    private readonly _label: string;
-
-    constructor(title: string, label: string) {
-      this._title = title;
-      this._label = label;
-      this._id = Notification.emit(`${title}: starting…`, 'in-progress', { autoClose: false });
-    }
-
-    step(message: string): void {
-      Notification.update({
-        id: this._id,
-        message: `${this._title}: ${message}`,
-        type: 'in-progress',
-        autoClose: false
-      });
-    }
-
-    done(message: string, run: AinRunModel): void {
-      Notification.update({
-        id: this._id,
-        message,
-        type: 'success',
-        autoClose: 5000,
-        actions: [logAction(run)]
-      });
-    }
-
-    fail(step: string, error: unknown, run: AinRunModel | undefined): void {
-      // A new notification rather than an update: a failure in the first milliseconds would otherwise race the
-      // toast of "starting…" (an update before the toast is shown does not reach it).
-      Notification.dismiss(this._id);
-      Notification.error(
-        `${this._label} not started (notebook unchanged): ${step} failed. ${errorMessage(error)}`,
-        { autoClose: false, actions: run ? [logAction(run)] : [] }
-      );
-    }
-
-    dismiss(): void {
-      Notification.dismiss(this._id);
-    }
-  }
-
-  function logAction(run: AinRunModel): Notification.IAction {
-    return {
-      label: 'Show build log',
-      caption: 'Everything the provider reported while preparing this run',
-      callback: event => {
-        event.preventDefault();
-        const pre = document.createElement('pre');
-        pre.className = 'jp-AinBuildLog-text';
-        pre.textContent = run.log.join('\n');
-        void showDialog({
-          title: `Build log of run ${run.record.runId.slice(0, 10)}…`,
-          body: new Widget({ node: pre }),
-          buttons: [Dialog.okButton({ label: 'Close' })]
-        });
-      }
-    };
+    /** Where sampling secrets wait for their reveal (default localStorage; null: nowhere). */
+    storage?: ISecretStorage | null;
   }
 }

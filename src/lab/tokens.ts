@@ -12,12 +12,15 @@ import type { Signer } from 'ethers';
 import type { IReceiptDomain, ISignedReceipt } from '../core/receipt.js';
 import type { Hex32 } from '../core/hash.js';
 import type { IChainConfig } from '../chain/config.js';
+import type { AgentClient } from '../chain/agent-client.js';
+import type { IAinRemoteServer } from './kernel-router.js';
 
 // Data that travels with a notebook (`metadata.ain`) and the re-check's results are core records (src/core/
 // evidence.ts), so that the CLI's `ain verify` reads them too; re-exported here for the extension's features.
 export type {
   IAinChainAccess,
   IAinCheckpointRecord,
+  IAinEquivocationRecord,
   IAinNotebookEvidence,
   IAinReceiptCheck,
   IAinReceiptRecord,
@@ -27,6 +30,7 @@ export type {
 } from '../core/evidence.js';
 import type {
   IAinChainAccess,
+  IAinEquivocationRecord,
   IAinNotebookEvidence,
   IAinRecheckResult,
   IAinRunRecord,
@@ -104,16 +108,24 @@ export interface IAinRun {
   readonly path: string;
   readonly receipts: readonly IAinReceiptRecord[];
   readonly checkpoints: readonly IAinCheckpointRecord[];
+  /** Pairs of conflicting receipts the provider signed for one step (seen live). */
+  readonly equivocations: readonly IAinEquivocationRecord[];
+  /**
+   * Set for a verifier's run: the run id it re-executes (Reproduce on another provider). Such a run is not the
+   * notebook's: its receipts never become the notebook's evidence and runForPath skips it.
+   */
+  readonly reproduces?: Hex32;
   /** Token base units spent so far at the provider's price (decimal string). */
   spent(): string;
 }
 
-/** What changed: a run's state, a new receipt, a checkpoint queued or anchored. */
+/** What changed: a run's state, a new receipt, a checkpoint queued or anchored, a conflicting receipt. */
 export interface IAinRunChange {
   run: IAinRun;
-  kind: 'state' | 'receipt' | 'checkpoint';
+  kind: 'state' | 'receipt' | 'checkpoint' | 'equivocation';
   receipt?: IAinReceiptRecord;
   checkpoint?: IAinCheckpointRecord;
+  equivocation?: IAinEquivocationRecord;
 }
 
 /** What the user chose in the "Run on AI Network" picker. */
@@ -135,6 +147,20 @@ export interface IAinRuns {
   stop(runId: Hex32): Promise<void>;
   anchorNow(runId: Hex32): Promise<void>;
   settle(runId: Hex32): Promise<void>;
+  /**
+   * Provisions a verifier's run of the notebook at `request.path` on another provider, without binding it to the
+   * notebook panel: the caller connects its own kernel to the returned server and ends the run with stop().
+   */
+  openVerifierServer(request: IProvisionRequest & { reproduces: Hex32 }): Promise<IAinRemoteServer>;
+  /**
+   * A logged-in client of a run's provider: the session's own, or a new login with the wallet (the agent answers
+   * only the run's client: others get LAB_AGENT_REFUSED).
+   */
+  agentFor(record: IAinRunRecord): Promise<AgentClient>;
+  /** Whether this browser holds the run's sampling secret (the client's, kept until it is revealed). */
+  hasSamplingSecret(record: IAinRunRecord): boolean;
+  /** Reveals the run's sampling secret on-chain and records revealTx (and the secret) in the run record. */
+  revealSamplingSecret(record: IAinRunRecord): Promise<{ txHash: string }>;
 }
 export const IAinRuns = new Token<IAinRuns>('jupyterlab-ain:IAinRuns', 'Runs on AI Network providers.');
 
@@ -148,6 +174,7 @@ export type BadgeState =
   | 'running'
   | 'signed'
   | 'anchored'
+  | 'checkpoint-checked'
   | 'reproduced'
   | 'objective-verified'
   | 'mismatch'
@@ -161,6 +188,8 @@ export interface IAinEvidence {
   cellState(path: string, cellId: string): { state: BadgeState; receipt?: IAinReceiptRecord; detail: string };
   /** Records a verification (from reproduce, checkpoint or objective checks) and updates the badges. */
   addVerification(path: string, record: IAinVerificationRecord): void;
+  /** Merges records into a notebook's evidence (a revealed secret, a challenge transaction) and saves them. */
+  merge(path: string, extra: Partial<IAinNotebookEvidence>): void;
   /** The evidence of an open notebook (as it will be saved in metadata.ain), or undefined. */
   evidence(path: string): IAinNotebookEvidence | undefined;
   /** The last re-check of a notebook's evidence (signatures, chain, proofs against on-chain roots), if any. */
