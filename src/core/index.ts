@@ -17,3 +17,7 @@ export * from './environment.js';
 export * from './bundle-manifest.js';
 export * from './bundle-writer.js';
 export * from './bundle-reader.js';
+export * from './kernel-outputs.js';
+export * from './verify-objective.js';
+export * from './verify-checkpoints.js';
+export * from './verify-run.js';
