@@ -9,6 +9,7 @@ import type { Hex32 } from '../core/hash.js';
 import type { ProviderAgent } from './agent.js';
 import type { OpenApi } from './openapi.js';
 import type { IRunEvent } from './tokens.js';
+import { PublishedBundles } from './store-published.js';
 
 /** What a handler gets. */
 export interface IRequestContext {
@@ -39,6 +40,9 @@ export type Handler = (ctx: IRequestContext) => Promise<IReply | void> | IReply 
 export function createRoutes(agent: ProviderAgent, api: OpenApi): Record<string, Handler> {
   const runId = (ctx: IRequestContext) => ctx.params.path.runId as Hex32;
   const json = (status: number, body: unknown): IReply => ({ status, json: body });
+  // Made on first use: the router is also built without an agent, to check it against openapi.yaml.
+  let publishedStore: PublishedBundles | undefined;
+  const published = () => (publishedStore ??= new PublishedBundles(agent));
   const jupyter: Handler = async ctx => {
     const runtime = await agent.runtimeOf(ctx.client, runId(ctx));
     // The agent's token stays here: the runtime talks upstream with its own.
@@ -103,6 +107,14 @@ export function createRoutes(agent: ProviderAgent, api: OpenApi): Record<string,
       bytes: await agent.views.bundle(ctx.client, ctx.params.path.bundleHash as Hex32),
       contentType: 'application/octet-stream'
     }),
+    publishBundle: ctx => json(200, published().publish(ctx.client, ctx.params.path.bundleHash as Hex32)),
+    getPublishedBundle: async ctx => {
+      const bytes = await published().read(ctx.params.path.bundleHash as Hex32);
+      // Public and content-addressed: any page may read it (no credentials involved), and it never changes.
+      ctx.res.setHeader('access-control-allow-origin', '*');
+      ctx.res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+      return { status: 200, bytes, contentType: 'application/octet-stream' };
+    },
     getArtifact: ctx => ({
       status: 200,
       bytes: agent.views.artifact(ctx.client, ctx.params.path.sha256 as Hex32),

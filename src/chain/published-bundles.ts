@@ -1,0 +1,101 @@
+/**
+ * Published bundles as clients see them (browser and Node): a client publishes a bundle of one of its runs so
+ * that a content-addressed launch link can name it, and anyone fetches it back by hash. The agent is a stranger:
+ * what it sends is read with the core's bundle reader (every limit, every file's SHA-256, the manifest rebuilt)
+ * and accepted only when its hash is the one the link names.
+ */
+import type { BundleLimits } from '../core/bundle-manifest.js';
+import { ReadBundle, readBundle } from '../core/bundle-reader.js';
+import { makeError } from '../core/errors.js';
+import type { Hex32 } from '../core/hash.js';
+import { normalizeAgentUrl } from '../core/launch-link.js';
+import type { AgentClient } from './agent-client.js';
+
+/** What the agent answers to a publication. */
+export interface IPublishedBundle {
+  bundleHash: Hex32;
+  publishedAt: string;
+  path: string;
+}
+
+/** POST /bundles/{hash}/publish with a logged-in client of a run of that bundle. */
+export async function publishBundle(client: AgentClient, bundleHash: Hex32): Promise<IPublishedBundle> {
+  const step = `publishing bundle ${bundleHash}`;
+  if (!client.token) {
+    throw makeError('PROVIDER_REFUSED', `Not logged in to ${client.endpoint}; log in before ${step}.`);
+  }
+  const res = await Private.fetch(`${client.endpoint}/bundles/${bundleHash}/publish`, step, client.endpoint, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${client.token}` }
+  });
+  return (await res.json()) as IPublishedBundle;
+}
+
+/** Options of fetchPublishedBundle. */
+export interface IFetchBundleOptions {
+  limits?: Partial<BundleLimits>;
+  signal?: AbortSignal;
+}
+
+/**
+ * GET /bundles/{hash}/public from `agentUrl`, read and checked: throws BUNDLE_* (the reader's rule that failed),
+ * BUNDLE_HASH_MISMATCH (the agent sent another bundle), PROVIDER_UNREACHABLE or PROVIDER_REFUSED.
+ */
+export async function fetchPublishedBundle(
+  agentUrl: string,
+  bundleHash: Hex32,
+  options: IFetchBundleOptions = {}
+): Promise<ReadBundle> {
+  const endpoint = normalizeAgentUrl(agentUrl);
+  const step = `downloading bundle ${bundleHash}`;
+  const res = await Private.fetch(`${endpoint}/bundles/${bundleHash}/public`, step, endpoint, {
+    signal: options.signal
+  });
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const read = readBundle(bytes, options.limits);
+  if (read.bundleHash !== bundleHash) {
+    throw makeError(
+      'BUNDLE_HASH_MISMATCH',
+      `The agent at ${endpoint} sent bundle ${read.bundleHash}, not the ${bundleHash} the link names: nothing was ` +
+        'written. The agent is misconfigured or dishonest; ask the link’s author for another source.',
+      { expected: bundleHash, actual: read.bundleHash }
+    );
+  }
+  return read;
+}
+
+namespace Private {
+  export async function fetch(
+    url: string,
+    step: string,
+    endpoint: string,
+    init: RequestInit
+  ): Promise<Response> {
+    let res: Response;
+    try {
+      res = await globalThis.fetch(url, init);
+    } catch (e) {
+      throw makeError(
+        'PROVIDER_UNREACHABLE',
+        `The provider at ${endpoint} does not answer (${(e as Error).message}) while ${step}. Check that it is ` +
+          'running and reachable from here.',
+        { step, endpoint }
+      );
+    }
+    if (!res.ok) {
+      let detail = `HTTP ${res.status}`;
+      try {
+        const body = (await res.json()) as { error?: { code?: string; message?: string } };
+        detail = body.error?.message ? `${body.error.code}: ${body.error.message}` : detail;
+      } catch {
+        // not JSON: the status says enough
+      }
+      throw makeError('PROVIDER_REFUSED', `The provider at ${endpoint} refused ${step}: ${detail}`, {
+        step,
+        endpoint,
+        status: res.status
+      });
+    }
+    return res;
+  }
+}
