@@ -16,7 +16,8 @@ const COMMANDS: Record<string, () => ICommand> = {
   pack: () => require('./commands/pack.js').command,
   dev: () => require('./commands/dev.js').command,
   chain: () => require('./commands/chain.js').command,
-  provider: () => require('./commands/provider.js').command
+  provider: () => require('./commands/provider.js').command,
+  challenge: () => require('./commands/challenge.js').command
 };
 
 function usage(): string {

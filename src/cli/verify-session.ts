@@ -133,18 +133,23 @@ export async function verifierWallet(values: IKeyOptions, chainId: number): Prom
   return new Wallet(raw);
 }
 
-/** A session on `config`, signing with the verifier's key; CHAIN_WALLET_REFUSED names the options when none. */
-export async function signingSession(
-  config: IChainConfig,
-  values: IKeyOptions,
-  why: string
-): Promise<ChainSession> {
-  const wallet = await verifierWallet(values, config.chainId);
+/** The verifier's wallet; CHAIN_WALLET_REFUSED names the options when none was given. */
+export async function requireWallet(values: IKeyOptions, chainId: number, why: string): Promise<Wallet> {
+  const wallet = await verifierWallet(values, chainId);
   if (!wallet) {
     throw makeError(
       'CHAIN_WALLET_REFUSED',
       `${why} needs a key: pass --key-file FILE (any chain), or on a development chain --dev-account N or $AIN_KEY.`
     );
   }
-  return ChainSession.connect(config, unlockedWallet(wallet));
+  return wallet;
+}
+
+/** A session on `config` that signs with the verifier's key. */
+export async function signingSession(
+  config: IChainConfig,
+  values: IKeyOptions,
+  why: string
+): Promise<ChainSession> {
+  return ChainSession.connect(config, unlockedWallet(await requireWallet(values, config.chainId, why)));
 }
