@@ -21,3 +21,4 @@ export * from './kernel-outputs.js';
 export * from './verify-objective.js';
 export * from './verify-checkpoints.js';
 export * from './verify-run.js';
+export * from './kernel-executor.js';
