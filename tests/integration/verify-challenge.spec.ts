@@ -1,0 +1,87 @@
+/**
+ * `ain challenge` against a real cheating provider: an agent started with `--fault equivocate` signs a second,
+ * conflicting receipt for every step; the client's notebook records the pairs (metadata.ain equivocations), and
+ * `node bin/ain.js challenge` run by a third party slashes the provider on-chain: the run's status becomes
+ * 'slashed', the provider's stake drops by the slash amount, the challenger and the client are paid. A second
+ * challenge is refused with a clear message, and an honest notebook has nothing to challenge.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { formatUnits } from 'ethers';
+import { DEV_PARAMETERS } from '../../src/chain/deploy-node';
+import { buildCli, runAin, stopAllProcesses } from './cli-process-fixture';
+import { IVerifyWorld, runNotebook, startVerifyWorld } from './verify-fixture';
+
+jest.setTimeout(600_000);
+
+const CELLS = [{ source: 'x = 6 * 7\nprint(x)' }, { source: "print('second cell')" }];
+
+describe('ain challenge (real equivocating provider, real chain)', () => {
+  let dir: string;
+  let world: IVerifyWorld;
+
+  beforeAll(async () => {
+    buildCli();
+    dir = mkdtempSync(path.join(tmpdir(), 'ain-verify-challenge-'));
+    world = await startVerifyWorld(dir);
+  });
+
+  afterAll(async () => {
+    await stopAllProcesses();
+    await world?.chain.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('slashes an equivocating provider: status slashed, stake down by the slash amount, payout printed', async () => {
+    const provider = await world.startProvider(6, 'equivocate');
+    const ran = await runNotebook(world, provider, CELLS);
+    expect(ran.evidence.equivocations).toHaveLength(CELLS.length);
+    const rpc = world.chain.anvil.rpcUrl;
+    const stakeBefore = (await world.chain.client.providers.getProvider(provider.address)).stake;
+    const challengerBalance = await world.chain.challenger.token.balanceOf(world.chain.challenger.address);
+
+    // The challenger is account 3: a third party holding only the shared notebook.
+    const result = await runAin(['challenge', ran.file, '--rpc', rpc, '--dev-account', '3', '--write']);
+    expect(result.stderr).not.toMatch(/unexpected failure/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/challenge\s+equivocation at step 0/);
+    const tx = /slashed\s+transaction (0x[0-9a-f]{64})/.exec(result.stdout)?.[1];
+    expect(tx).toBeDefined();
+    const slash = formatUnits(DEV_PARAMETERS.slashAmount, 18);
+    expect(result.stdout).toContain(`lost ${slash} tokens of stake`);
+
+    const onChain = await world.chain.client.runs.getRun(ran.runId);
+    expect(onChain.status).toBe('slashed');
+    const stakeAfter = (await world.chain.client.providers.getProvider(provider.address)).stake;
+    expect(stakeBefore - stakeAfter).toBe(DEV_PARAMETERS.slashAmount);
+    const reward = (DEV_PARAMETERS.slashAmount * BigInt(DEV_PARAMETERS.challengerRewardBps)) / 10_000n;
+    expect(await world.chain.challenger.token.balanceOf(world.chain.challenger.address)).toBe(
+      challengerBalance + reward
+    );
+    // --write noted the transaction on the equivocation records.
+    const saved = JSON.parse(readFileSync(ran.file, 'utf8')).metadata.ain;
+    expect(saved.equivocations[0].challengeTx).toBe(tx);
+    expect(saved.receipts).toHaveLength(CELLS.length);
+
+    const again = await runAin(['challenge', ran.file, '--rpc', rpc, '--dev-account', '3']);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/already slashed \(transaction 0x[0-9a-f]{64}/);
+  });
+
+  it('finds nothing to challenge in an honest notebook', async () => {
+    const provider = await world.startProvider(7);
+    const ran = await runNotebook(world, provider, CELLS);
+    const result = await runAin([
+      'challenge',
+      ran.file,
+      '--rpc',
+      world.chain.anvil.rpcUrl,
+      '--dev-account',
+      '3'
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/nothing to challenge/);
+    expect((await world.chain.client.runs.getRun(ran.runId)).status).toBe('open');
+  });
+});
