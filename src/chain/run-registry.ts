@@ -214,6 +214,28 @@ export class RunRegistryClient {
       .sort((a, b) => a.index - b.index);
   }
 
+  /**
+   * The run's SamplingSecretRevealed events, in chain order (the contract lets the secret be revealed more than
+   * once; only the first reveal fixes the sample, since a later one could be timed for a favourable block hash).
+   */
+  async samplingSecretReveals(
+    runId: Hex32
+  ): Promise<{ secret: Hex32; blockHash: Hex32; blockNumber: number; txHash: string }[]> {
+    const logs = await this.contract.queryFilter(
+      this.contract.filters.SamplingSecretRevealed(runId),
+      this.session.config.deploymentBlock
+    );
+    return logs
+      .filter((l): l is EventLog => l instanceof EventLog)
+      .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
+      .map(l => ({
+        secret: l.args.secret as Hex32,
+        blockHash: l.blockHash as Hex32,
+        blockNumber: l.blockNumber,
+        txHash: l.transactionHash
+      }));
+  }
+
   /** The stored run (status 'none' when it does not exist). */
   async getRun(runId: Hex32): Promise<IRunRecord> {
     const r = await this.session.call('Reading the run', () => this.contract.getRun(runId));
