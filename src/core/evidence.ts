@@ -230,7 +230,7 @@ export function receiptKey(runId: Hex32, step: number): string {
 /**
  * `extra` merged into `base` (neither is changed): runs by id (the newer record wins), receipts by run and step,
  * checkpoints by run and index (an anchored record wins over a pending one), verifications appended unless the
- * same one is already there.
+ * same one is already there (then merged into it: an attestation adds its txHash).
  */
 export function mergeEvidence(
   base: IAinNotebookEvidence,
@@ -265,11 +265,13 @@ export function mergeEvidence(
   }
   const verifications = [...base.verifications];
   for (const x of extra.verifications ?? []) {
-    if (
-      !verifications.some(
-        y => y.runId === x.runId && y.step === x.step && y.level === x.level && y.at === x.at
-      )
-    ) {
+    const i = verifications.findIndex(
+      y => y.runId === x.runId && y.step === x.step && y.level === x.level && y.at === x.at
+    );
+    // The same verification again adds what it learnt since (an attestation's txHash and verifier).
+    if (i >= 0) {
+      verifications[i] = { ...verifications[i], ...x };
+    } else {
       verifications.push(x);
     }
   }

@@ -82,6 +82,25 @@ describe('metadata.ain: reading and merging', () => {
     expect(merged.runs[0].state).toBe('stopped');
   });
 
+  it('adds an attestation to a verification already recorded instead of repeating it', () => {
+    const f = signedEvidence(sources);
+    const runId = f.evidence.runs[0].runId;
+    const record = {
+      runId,
+      step: 0,
+      level: 'reproduced' as const,
+      detail: 'identical',
+      at: '2026-11-25T10:00:00Z'
+    };
+    const once = mergeEvidence(f.evidence, { verifications: [record] });
+    const attested = mergeEvidence(once, {
+      verifications: [{ ...record, txHash: '0xfeed', verifier: '0xV' }]
+    });
+    expect(attested.verifications).toEqual([{ ...record, txHash: '0xfeed', verifier: '0xV' }]);
+    const later = mergeEvidence(attested, { verifications: [{ ...record, at: '2026-11-26T10:00:00Z' }] });
+    expect(later.verifications).toHaveLength(2);
+  });
+
   it("picks a cell's latest execution", () => {
     const f = signedEvidence(['x', 'x']);
     f.evidence.receipts[1].cellId = 'cell-0';
