@@ -1,6 +1,6 @@
 import { compareOutputs } from '../core/outputs-compare.js';
 import type { NbOutput } from '../core/outputs-normalize.js';
-import { offsetOf, sideBySide } from './verify-diff.js';
+import { cellComparisonMode, offsetOf, sideBySide } from './verify-diff.js';
 
 const stream = (text: string): NbOutput => ({ output_type: 'stream', name: 'stdout', text });
 const result = (plain: string): NbOutput => ({
@@ -60,5 +60,19 @@ describe('the side-by-side view of a mismatch', () => {
     expect(offsetOf('ab\ncd\n', 2, 2)).toBe(4);
     expect(offsetOf('ab\ncd', 2, 9)).toBe(5);
     expect(offsetOf('ab', 4, 1)).toBe(2);
+  });
+
+  it("reads a cell's comparison mode from its tags", () => {
+    const notebook = {
+      cells: [
+        { metadata: { tags: ['ain:compare=exact'] } },
+        { metadata: {} },
+        { metadata: { tags: ['ain:compare=nope'] } }
+      ]
+    };
+    expect(cellComparisonMode(notebook, 0)).toBe('exact');
+    expect(cellComparisonMode(notebook, 1)).toBe('tolerance');
+    expect(cellComparisonMode(notebook, 2)).toBe('tolerance');
+    expect(cellComparisonMode(notebook, undefined)).toBe('tolerance');
   });
 });

@@ -6,7 +6,7 @@
  */
 import type { OutputComparison, OutputDifference } from '../core/outputs-compare.js';
 import { NbOutput, normalizeOutputs, plainOutputs } from '../core/outputs-normalize.js';
-import type { ComparisonMode } from '../core/outputs-tolerance.js';
+import { ComparisonMode, comparisonOptionsFromTags } from '../core/outputs-tolerance.js';
 
 /** One piece of one output: a stream's text, an error's name or value, one MIME value. */
 export interface IDiffBlock {
@@ -168,4 +168,15 @@ export function offsetOf(text: string, line: number, column: number): number {
   const lineEnd = text.indexOf('\n', offset);
   const end = lineEnd < 0 ? text.length : lineEnd;
   return Math.min(offset + Math.max(0, column - 1), end);
+}
+
+/** The comparison mode of a notebook cell from its `ain:compare=` tag (tolerance when absent or unreadable). */
+export function cellComparisonMode(notebook: object, cellIndex: number | undefined): ComparisonMode {
+  const cell = (notebook as { cells?: { metadata?: { tags?: unknown } }[] }).cells?.[cellIndex ?? -1];
+  const tags = Array.isArray(cell?.metadata?.tags) ? (cell.metadata.tags as string[]) : [];
+  try {
+    return comparisonOptionsFromTags(tags).mode;
+  } catch {
+    return 'tolerance'; // an invalid tag: the verification itself reports it
+  }
 }

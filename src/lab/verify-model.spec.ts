@@ -1,9 +1,13 @@
+import { SigningKey } from 'ethers';
+import { PROVIDER_KEY, ISignedFixture, signedEvidence } from '../../tests/fixtures/lab-evidence.js';
 import { makeError } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
+import { signReceipt } from '../core/receipt.js';
 import type { IVerificationReport } from '../core/verification.js';
 import { emptyEvidence } from '../core/evidence.js';
 import {
   attestFailure,
-  challengeOptions,
+  openChallenges,
   latestVerificationSummary,
   otherProviders,
   progressText,
@@ -13,10 +17,6 @@ import {
 import type { IAinProviderListing, IAinRecheckResult } from './tokens.js';
 
 const RUN = ('0x' + 'ab'.repeat(32)) as `0x${string}`;
-const signed = (step: number, sig: string) => ({
-  receipt: { step } as never,
-  signature: sig
-});
 
 function report(): IVerificationReport {
   return {
@@ -76,43 +76,50 @@ describe('the sidebar summary', () => {
 });
 
 describe('challenges the evidence supports', () => {
-  const check = (contradicted: boolean, status = 'open'): IAinRecheckResult => ({
-    receipts: [
-      {
-        runId: RUN,
-        step: 1,
-        signature: null,
-        integrity: null,
-        anchorNote: 'root X holds another leaf',
-        contradicted
-      }
-    ],
-    runs: [{ runId: RUN, status, checkpoints: [], chainNote: '' }],
+  const check = (f: ISignedFixture, contradicted: number | null, status = 'open'): IAinRecheckResult => ({
+    receipts: f.evidence.receipts.map(r => ({
+      runId: r.runId,
+      step: r.signed.receipt.step,
+      signature: null,
+      integrity: null,
+      anchorNote: r.signed.receipt.step === contradicted ? 'checkpoint 0 holds another leaf' : 'anchored',
+      contradicted: r.signed.receipt.step === contradicted
+    })),
+    runs: [{ runId: f.evidence.runs[0].runId, status, checkpoints: [], chainNote: '' }],
     checkedAt: '',
     ms: 0
   });
+  /** The fixture with a second receipt for step 0 signed by the same provider (an equivocation). */
+  function equivocating(): ISignedFixture {
+    const f = signedEvidence(['a = 1', 'b = 2']);
+    const a = f.evidence.receipts[0].signed;
+    const b = signReceipt(
+      { ...a.receipt, outputHash: sha256('other') },
+      f.domain,
+      new SigningKey(PROVIDER_KEY)
+    );
+    f.evidence.equivocations = [{ runId: a.receipt.runId, step: 0, a, b }];
+    return f;
+  }
 
-  it('offers each unchallenged equivocation and each contradicted receipt, once per step', () => {
-    const evidence = emptyEvidence();
-    evidence.receipts.push({ runId: RUN, signed: signed(1, '0x1'), digest: RUN });
-    evidence.equivocations = [
-      { runId: RUN, step: 0, a: signed(0, '0xa'), b: signed(0, '0xb') },
-      { runId: RUN, step: 2, a: signed(2, '0xa'), b: signed(2, '0xb'), challengeTx: '0xdone' }
-    ];
-    const options = challengeOptions(evidence, check(true));
+  it('offers an unchallenged equivocation and a contradicted receipt', () => {
+    const f = equivocating();
+    const runId = f.evidence.runs[0].runId;
+    const options = openChallenges(f.evidence, check(f, 1));
     expect(options.map(o => [o.kind, o.step])).toEqual([
       ['equivocation', 0],
       ['inclusion', 1]
     ]);
-    expect(options[1].text).toContain('root X holds another leaf');
-    expect(challengeOptions(evidence, check(false))).toHaveLength(1);
-    expect(challengeOptions(evidence, check(true), ('0x' + '00'.repeat(32)) as `0x${string}`)).toEqual([]);
+    expect(openChallenges(f.evidence, check(f, null), runId)).toHaveLength(1);
+    expect(openChallenges(f.evidence, check(f, 1), ('0x' + '00'.repeat(32)) as `0x${string}`)).toEqual([]);
   });
 
-  it('offers nothing for a run that was slashed already', () => {
-    const evidence = emptyEvidence();
-    evidence.equivocations = [{ runId: RUN, step: 0, a: signed(0, '0xa'), b: signed(0, '0xb') }];
-    expect(challengeOptions(evidence, check(false, 'slashed'))).toEqual([]);
+  it('offers nothing already challenged, nor for a run slashed already', () => {
+    const f = equivocating();
+    expect(openChallenges(f.evidence, check(f, null, 'slashed'))).toEqual([]);
+    f.evidence.equivocations![0].challengeTx = '0xdone';
+    expect(openChallenges(f.evidence, check(f, null))).toEqual([]);
+    expect(openChallenges(undefined, undefined)).toEqual([]);
   });
 });
 
@@ -124,6 +131,8 @@ describe('attestation failures', () => {
     const own = makeError('CHAIN_REVERTED', 'refused', { error: 'ProviderCannotAttest' });
     expect(attestFailure(own, '0xP').message).toContain('a provider cannot attest its own run');
     expect(attestFailure(new Error('rpc down'), null)).toEqual({ kind: 'other', message: 'rpc down' });
+    const viaAttestReport = makeError('VERIFY_CANNOT_ATTEST', 'x', { error: 'AlreadyAttested' });
+    expect(attestFailure(viaAttestReport, null).kind).toBe('already-attested');
   });
 
   it('puts the transaction and verifier on every record', () => {

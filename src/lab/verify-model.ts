@@ -6,11 +6,10 @@
 import { isAinError } from '../core/errors.js';
 import type { Hex32 } from '../core/hash.js';
 import type { IStepResult, IVerificationReport, StepVerdict } from '../core/verification.js';
+import { ChallengeCandidate, findChallenges } from '../chain/challenges.js';
 import type {
-  IAinEquivocationRecord,
   IAinNotebookEvidence,
   IAinProviderListing,
-  IAinReceiptRecord,
   IAinRecheckResult,
   IAinVerificationRecord
 } from './tokens.js';
@@ -126,59 +125,29 @@ export function latestVerificationSummary(
   return `${method}${where}: ${parts.join(', ')} (${at})${tx ? `; attested in ${tx}` : ''}`;
 }
 
-/** A challenge the evidence supports. */
-export interface IChallengeOption {
-  kind: 'equivocation' | 'inclusion';
-  runId: Hex32;
-  step: number;
-  /** What it proves, in words. */
-  text: string;
-  equivocation?: IAinEquivocationRecord;
-  receipt?: IAinReceiptRecord;
-}
-
 /**
- * The challenges a notebook's evidence supports, for one run or all: each equivocation not yet challenged, and
- * each receipt that an anchored root contradicts (the re-check says so). Nothing for a run already slashed.
+ * The challenges still open in a notebook's evidence, for one run or all: what the chain layer's findChallenges
+ * proves (signatures checked), less the equivocations already challenged (challengeTx) and the runs the re-check
+ * found slashed already (a second slash reverts).
  */
-export function challengeOptions(
+export function openChallenges(
   evidence: IAinNotebookEvidence | undefined,
   check: IAinRecheckResult | undefined,
   runId?: Hex32
-): IChallengeOption[] {
+): ChallengeCandidate[] {
   if (!evidence) {
     return [];
   }
   const slashed = new Set((check?.runs ?? []).filter(r => r.status === 'slashed').map(r => r.runId));
-  const wanted = (id: Hex32) => (runId === undefined || id === runId) && !slashed.has(id);
-  const out: IChallengeOption[] = [];
-  for (const e of evidence.equivocations ?? []) {
-    if (wanted(e.runId) && !e.challengeTx) {
-      out.push({
-        kind: 'equivocation',
-        runId: e.runId,
-        step: e.step,
-        text: `The provider signed two different receipts for step ${e.step}.`,
-        equivocation: e
-      });
-    }
-  }
-  for (const c of check?.receipts ?? []) {
-    if (!c.contradicted || !wanted(c.runId)) {
-      continue;
-    }
-    const receipt = evidence.receipts.find(r => r.runId === c.runId && r.signed.receipt.step === c.step);
-    if (receipt && !out.some(o => o.runId === c.runId && o.step === c.step)) {
-      out.push({
-        kind: 'inclusion',
-        runId: c.runId,
-        step: c.step,
-        text: `An anchored checkpoint contradicts the signed receipt of step ${c.step}: ${c.anchorNote}`,
-        receipt
-      });
-    }
-  }
-  return out;
+  const challenged = new Set(
+    (evidence.equivocations ?? []).filter(e => e.challengeTx).map(e => `${e.runId}:${e.step}`)
+  );
+  return findChallenges(evidence, check ?? null).filter(
+    c =>
+      (runId === undefined || c.runId === runId) &&
+      !slashed.has(c.runId) &&
+      !(c.kind === 'equivocation' && challenged.has(`${c.runId}:${c.step}`))
+  );
 }
 
 /** What a failed attestation means for the user. */
@@ -187,9 +156,12 @@ export interface IAttestFailure {
   message: string;
 }
 
-/** Reads a failed attest transaction: the contract's AlreadyAttested and ProviderCannotAttest get their own words. */
+/**
+ * Reads a failed attestation: the contract's AlreadyAttested and ProviderCannotAttest (as CHAIN_REVERTED, or as
+ * attestReport's VERIFY_CANNOT_ATTEST) get their own words.
+ */
 export function attestFailure(e: unknown, account: string | null): IAttestFailure {
-  const name = isAinError(e, 'CHAIN_REVERTED') ? String(e.info.error ?? '') : '';
+  const name = isAinError(e) ? String(e.info.error ?? '') : '';
   if (name === 'AlreadyAttested') {
     return {
       kind: 'already-attested',
