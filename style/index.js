@@ -1,3 +1,4 @@
 import './base.css';
 import './evidence.css';
 import './runs.css';
+import './launch.css';

@@ -22,4 +22,12 @@ export namespace CommandIDs {
   export const verifyObjective = 'ain:verify-objective';
   /** Submits the challenges the evidence supports (equivocation, contradicted receipts) on-chain. */
   export const challenge = 'ain:challenge';
+  /** Opens a launch link's notebook and offers to run or reproduce it (run by the router rule, not a menu). */
+  export const openLaunchLink = 'ain:open-launch-link';
+  /** Copies the launch link (ain-run) of the current notebook's latest run. */
+  export const copyLaunchLink = 'ain:copy-launch-link';
+  /** Copies README Markdown: the "Run on AI Network" badge linked to that launch link. */
+  export const copyLaunchBadge = 'ain:copy-launch-badge';
+  /** Publishes the latest run's bundle at its provider and copies its content-addressed (ain-bundle) link. */
+  export const copyBundleLink = 'ain:copy-bundle-link';
 }

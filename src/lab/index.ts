@@ -19,6 +19,7 @@ import { cellBadgesPlugin } from './cell-badges.js';
 import { evidencePlugin } from './evidence.js';
 import { sidebarPlugin } from './sidebar.js';
 import { verifyWorkerPlugin } from './verify-worker-plugin.js';
+import { launchLinkPlugin } from './launch-link.js';
 
 const plugins: (JupyterFrontEndPlugin<unknown> | ServiceManagerPlugin<unknown>)[] = [
   notebookHashPlugin,
@@ -36,7 +37,9 @@ const plugins: (JupyterFrontEndPlugin<unknown> | ServiceManagerPlugin<unknown>)[
   evidencePlugin,
   cellBadgesPlugin,
   sidebarPlugin,
-  budgetStatusPlugin
+  budgetStatusPlugin,
+  // Launch links: open a notebook from a link, offer to run or reproduce it; copy links and badges.
+  launchLinkPlugin
 ];
 
 export default plugins;
