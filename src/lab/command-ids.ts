@@ -22,6 +22,8 @@ export namespace CommandIDs {
   export const verifyObjective = 'ain:verify-objective';
   /** Submits the challenges the evidence supports (equivocation, contradicted receipts) on-chain. */
   export const challenge = 'ain:challenge';
+  /** Shows a cell's claimed and reproduced outputs side by side, the first difference marked. */
+  export const showComparison = 'ain:show-comparison';
   /** Opens a launch link's notebook and offers to run or reproduce it (run by the router rule, not a menu). */
   export const openLaunchLink = 'ain:open-launch-link';
   /** Copies the launch link (ain-run) of the current notebook's latest run. */
