@@ -1,10 +1,12 @@
 /**
  * Follows the executions of one kernel from its messages: an `execute_request` opens one, the iopub messages whose
  * parent is that request add its outputs (as nbformat 4 outputs, the way JupyterLab's output area builds them:
- * `clear_output` and `update_display_data` included), and `status: idle` for that parent closes it. A kernel that
+ * the core's OutputCollector, so a receipt's outputs are the ones the client's notebook saves), and `status: idle`
+ * for that parent closes it. A kernel that
  * dies or restarts closes every open execution with a synthetic `KernelDied` error output, which the proxy also
  * sends to the client, so the receipt and the notebook say the same.
  */
+import { OutputCollector } from '../core/kernel-outputs.js';
 import type { NbOutput } from '../core/outputs-normalize.js';
 import { IKernelHeader, IKernelMessage, makeMessage } from './kernel-protocol.js';
 
@@ -44,7 +46,8 @@ export function kernelDiedOutput(reason: string): NbOutput {
 /** Tracks the open executions of one kernel. */
 export class ExecutionTracker {
   private readonly open = new Map<string, IExecution>();
-  private readonly clearOnNext = new Set<string>();
+  /** Open execution -> its outputs so far; they move to `execution.outputs` when it ends. */
+  private readonly collectors = new Map<string, OutputCollector>();
 
   constructor(
     readonly kernelId: string,
@@ -82,6 +85,7 @@ export class ExecutionTracker {
       requestedAt: Date.now()
     };
     this.open.set(execution.msgId, execution);
+    this.collectors.set(execution.msgId, new OutputCollector());
     return execution;
   }
 
@@ -104,34 +108,7 @@ export class ExecutionTracker {
       }
       return;
     }
-    if (type === 'clear_output') {
-      if (c.wait) {
-        this.clearOnNext.add(execution.msgId);
-      } else {
-        execution.outputs.length = 0;
-      }
-      return;
-    }
-    if (type === 'update_display_data') {
-      const id = Private.displayId(c);
-      for (const output of execution.outputs) {
-        if (
-          output.output_type === 'display_data' &&
-          id &&
-          Private.displayId(output as unknown as Record<string, unknown>) === id
-        ) {
-          Object.assign(output, { data: c.data ?? {}, metadata: c.metadata ?? {} });
-        }
-      }
-      return;
-    }
-    const output = Private.toOutput(type, c);
-    if (output) {
-      if (this.clearOnNext.delete(execution.msgId)) {
-        execution.outputs.length = 0;
-      }
-      execution.outputs.push(output);
-    }
+    this.collectors.get(execution.msgId)?.iopub(msg);
   }
 
   /**
@@ -141,6 +118,7 @@ export class ExecutionTracker {
   died(reason: string, session?: string): IKernelMessage[] {
     const messages: IKernelMessage[] = [];
     for (const execution of [...this.open.values()]) {
+      this.takeOutputs(execution);
       const output = kernelDiedOutput(reason);
       execution.outputs.push(output);
       execution.died = reason;
@@ -155,9 +133,17 @@ export class ExecutionTracker {
   }
 
   private finish(execution: IExecution): void {
+    this.takeOutputs(execution);
     this.open.delete(execution.msgId);
-    this.clearOnNext.delete(execution.msgId);
     this.onDone(execution);
+  }
+
+  private takeOutputs(execution: IExecution): void {
+    const collector = this.collectors.get(execution.msgId);
+    if (collector) {
+      execution.outputs = collector.outputs;
+      this.collectors.delete(execution.msgId);
+    }
   }
 }
 
@@ -165,41 +151,5 @@ namespace Private {
   export function kernelTime(msg: IKernelMessage): number | undefined {
     const t = typeof msg.header.date === 'string' ? Date.parse(msg.header.date) : NaN;
     return Number.isFinite(t) ? t : undefined;
-  }
-
-  export function displayId(content: Record<string, unknown>): string | undefined {
-    const transient = content.transient as { display_id?: unknown } | undefined;
-    return typeof transient?.display_id === 'string' ? transient.display_id : undefined;
-  }
-
-  /** An iopub output message as an nbformat 4 output (undefined for any other message type). */
-  export function toOutput(type: string, c: Record<string, unknown>): NbOutput | undefined {
-    switch (type) {
-      case 'stream':
-        return { output_type: 'stream', name: String(c.name ?? 'stdout'), text: String(c.text ?? '') };
-      case 'display_data':
-        return {
-          output_type: 'display_data',
-          data: (c.data as Record<string, unknown>) ?? {},
-          metadata: c.metadata ?? {},
-          ...(c.transient ? { transient: c.transient } : {})
-        };
-      case 'execute_result':
-        return {
-          output_type: 'execute_result',
-          execution_count: typeof c.execution_count === 'number' ? c.execution_count : null,
-          data: (c.data as Record<string, unknown>) ?? {},
-          metadata: c.metadata ?? {}
-        };
-      case 'error':
-        return {
-          output_type: 'error',
-          ename: String(c.ename ?? ''),
-          evalue: String(c.evalue ?? ''),
-          traceback: Array.isArray(c.traceback) ? c.traceback.map(String) : []
-        };
-      default:
-        return undefined;
-    }
   }
 }
