@@ -13,3 +13,4 @@ export * from './run-registry.js';
 export * from './session.js';
 export * from './token.js';
 export * from './wallet.js';
+export * from './verify-chain.js';
