@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => ICommand> = {
   dev: () => require('./commands/dev.js').command,
   chain: () => require('./commands/chain.js').command,
   provider: () => require('./commands/provider.js').command,
+  verify: () => require('./commands/verify.js').command,
   challenge: () => require('./commands/challenge.js').command
 };
 
@@ -34,6 +35,9 @@ function usage(): string {
 
 /** Runs `ain` with the given arguments (without the node and script paths) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // console.debug is libraries' chatter (@jupyterlab/services logs every websocket it opens): never on stdout,
+  // where `--json` output must stay parseable; on stderr with AIN_DEBUG=1.
+  console.debug = process.env.AIN_DEBUG ? (...args: unknown[]) => console.error(...args) : () => undefined;
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
