@@ -4,6 +4,8 @@
  * buys, in numbers and in a sentence for the badge and the CLI.
  */
 import { makeError } from './errors.js';
+import type { Hex32 } from './hash.js';
+import { ReceiptTree } from './merkle.js';
 import { deriveSamplingSeed, detectionProbability, sampleCheckpoints } from './sampling.js';
 import type { ICheckpointSampling, ICheckpointSummary } from './verification.js';
 
@@ -67,7 +69,8 @@ export function checkpointPlan(sampling: ICheckpointSampling): ICheckpointPlan {
 }
 
 /**
- * The summary of a plan: K = steps checked among N = `cellsTotal` (the run's steps; at least those anchored),
+ * The summary of a plan: K = steps checked (`checked`, default every step of the sampled checkpoints; give the
+ * number actually compared when some could not be) among N = `cellsTotal` (the run's steps; at least those anchored),
  * the probability 1 - C(N-M, K)/C(N, K) that the check meets at least one of M = ceil(f*N) falsified cells, and
  * the statement "3 of 10 checkpoints (12 of 40 cells); >= 97% if 30% of cells were falsified". The percentage
  * is rounded down, so the statement never promises more than the formula gives.
@@ -75,7 +78,8 @@ export function checkpointPlan(sampling: ICheckpointSampling): ICheckpointPlan {
 export function checkpointSummary(
   plan: ICheckpointPlan,
   cellsTotal: number,
-  falsifiedFraction = 0.3
+  falsifiedFraction = 0.3,
+  checked = plan.steps.length
 ): ICheckpointSummary {
   if (!(falsifiedFraction > 0 && falsifiedFraction <= 1)) {
     throw makeError(
@@ -85,7 +89,7 @@ export function checkpointSummary(
     );
   }
   const n = Math.max(cellsTotal, plan.anchoredReceipts);
-  const k = plan.steps.length;
+  const k = Math.min(checked, plan.steps.length);
   // The small epsilon keeps 0.3 * 40 = 12.000000000000002 from becoming 13.
   const m = n === 0 ? 0 : Math.min(n, Math.ceil(falsifiedFraction * n - 1e-9));
   const probability = n === 0 ? 0 : detectionProbability(n, m, k);
@@ -101,6 +105,50 @@ export function checkpointSummary(
     probability,
     statement
   };
+}
+
+/** What checking the sampled checkpoints' roots found. */
+export interface ICheckpointRoots {
+  contradicted: NonNullable<ICheckpointSummary['contradicted']>;
+  /** Sampled checkpoints whose root could not be recomputed (the notebook lacks some of their receipts). */
+  unchecked: { index: number; missing: number[] }[];
+}
+
+/**
+ * Recomputes the root of each sampled checkpoint from the receipt digests (`digestOf(step)`, recomputed from the
+ * signed receipts) and compares it with the anchored root. A difference means the provider anchored something
+ * other than what it signed: a contradiction that can be challenged on-chain.
+ */
+export function checkpointRoots(
+  plan: ICheckpointPlan,
+  anchored: readonly { index: number; root: Hex32; receiptCount: number }[],
+  digestOf: (step: number) => Hex32 | undefined
+): ICheckpointRoots {
+  const result: ICheckpointRoots = { contradicted: [], unchecked: [] };
+  for (const index of plan.sampledIndexes) {
+    const c = anchored.find(a => a.index === index);
+    if (!c) {
+      continue;
+    }
+    const digests = Array.from({ length: c.receiptCount }, (_, step) => digestOf(step));
+    const missing = digests.flatMap((d, step) => (d === undefined ? [step] : []));
+    if (missing.length) {
+      result.unchecked.push({ index, missing });
+      continue;
+    }
+    const root = new ReceiptTree(digests as Hex32[]).root;
+    if (root !== c.root) {
+      result.contradicted.push({
+        index,
+        anchoredRoot: c.root,
+        receiptsRoot: root,
+        reason:
+          `checkpoint ${index}'s anchored root ${c.root.slice(0, 10)}… is not the Merkle root of the provider's ` +
+          `signed receipts 0-${c.receiptCount - 1} (${root.slice(0, 10)}…): it anchored something other than it signed`
+      });
+    }
+  }
+  return result;
 }
 
 /** A probability as a percentage rounded down: whole percents, or two decimals below 1%. */

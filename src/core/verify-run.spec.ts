@@ -78,7 +78,7 @@ describe('verifyNotebook, execution level', () => {
     });
     expect(report.outcome).toBe('verified');
     expect(report.steps.map(s => s.verdict)).toEqual(Array(5).fill('identical'));
-    expect(report.summary).toBe('5 cells reproduced on scripted kernel (5 identical)');
+    expect(report.summary).toBe('5 cells reproduced on scripted kernel: 5 identical');
     expect(kernel.ran).toEqual(honest.map(s => s.source));
     const root = new ReceiptTree(honest.map(s => outputHash(s.outputs, run.salt))).root;
     expect(report.attestation).toEqual({
@@ -151,7 +151,7 @@ describe('verifyNotebook, execution level', () => {
     const tagged = signedRun([noisy[0]]);
     const ok = await verifyNotebook(tagged.notebook, tagged.evidence, kernel, sourceOf(), execution);
     expect(ok.outcome).toBe('verified');
-    expect(ok.summary).toBe('1 cell reproduced on scripted kernel (1 within tolerance)');
+    expect(ok.summary).toBe('1 cell reproduced on scripted kernel: 1 within tolerance');
   });
 
   it('calls saved outputs that were edited after the run unsigned, unless the source has the signed ones', async () => {
@@ -182,9 +182,7 @@ describe('verifyNotebook, execution level', () => {
     // The notebook holds only the cell's latest outputs (step 2's).
     const alone = await verifyNotebook(run.notebook, run.evidence, counting(), sourceOf(), execution);
     expect(alone.steps.map(s => s.verdict)).toEqual(['identical', 'unavailable', 'identical']);
-    expect(alone.summary).toBe(
-      '2 cells reproduced on scripted kernel (2 identical); 1 not compared: steps 1'
-    );
+    expect(alone.summary).toBe('2 cells reproduced on scripted kernel: 2 identical; 1 not compared: steps 1');
     const forged = await verifyNotebook(
       run.notebook,
       run.evidence,
@@ -239,6 +237,31 @@ describe('verifyNotebook, execution level', () => {
     const c = await verifyNotebook(run.notebook, run.evidence, crashing, sourceOf(), execution);
     expect(c.outcome).toBe('error');
     expect(c.error).toBe('The kernel (scripted kernel) failed at step 2: kernel died');
+  });
+
+  it('refuses a malformed comparison tag before running anything, and gives up on a cell that times out', async () => {
+    const run = signedRun(honest.map((s, i) => (i === 4 ? { ...s, tags: ['ain:rtol=lots'] } : s)));
+    const kernel = kernelFor(honest);
+    const bad = await verifyNotebook(run.notebook, run.evidence, kernel, sourceOf(), execution);
+    expect(bad.outcome).toBe('error');
+    expect(bad.error).toContain('Tag "ain:rtol=lots" is invalid');
+    expect(kernel.ran).toEqual([]);
+    const slow = signedRun(honest);
+    const stuck = new ScriptedExecutor(code =>
+      code.includes('pi') ? 'timeout' : (honest.find(h => h.source === code)?.outputs ?? [])
+    );
+    const report = await verifyNotebook(slow.notebook, slow.evidence, stuck, sourceOf(), {
+      ...execution,
+      cellTimeoutMs: 90_000
+    });
+    expect(report.steps[2]).toMatchObject({
+      verdict: 'unavailable',
+      detail: 'Did not finish within 90 s on scripted kernel (interrupted); not compared.'
+    });
+    expect(report.outcome).toBe('verified');
+    expect(report.summary).toBe(
+      '4 cells reproduced on scripted kernel: 4 identical; 1 not compared: steps 2'
+    );
   });
 
   it('refuses receipts the provider did not sign', async () => {
@@ -322,6 +345,36 @@ describe('verifyNotebook, checkpoint level', () => {
     const records = verificationRecords(report, 'now');
     expect(records.filter(r => r.level === 'mismatch').map(r => r.step)).toEqual([24, 25, 26, 27]);
     expect(report.attestation.score).toBe('1');
+  });
+
+  it('counts only the cells it could compare in the probability, and says which roots it could not recompute', async () => {
+    const run = signedRun(many);
+    const all = { anchored: anchoredOf(run), secret, blockHash, samples: 10 };
+    // The notebook lost the receipts of steps 38 and 39, and has no outputs for the cell of step 5.
+    const evidence = { ...run.evidence, receipts: run.evidence.receipts.slice(0, 38) };
+    delete run.notebook.cells[5].outputs;
+    const report = await verifyNotebook(run.notebook, evidence, kernelFor(many), sourceOf(), {
+      level: 'checkpoint',
+      sampling: all
+    });
+    expect(report.checkpoint?.cellsChecked).toBe(37);
+    expect(report.checkpoint?.statement).toBe(
+      '10 of 10 checkpoints (37 of 40 cells); >= 100% if 30% of cells were falsified'
+    );
+    expect(report.steps[5].verdict).toBe('unavailable');
+    expect(report.outcome).toBe('verified');
+    expect(report.summary).toContain(
+      "checkpoint 9's root was not recomputed: the notebook lacks the receipts of steps 38, 39"
+    );
+  });
+
+  it('needs an anchored checkpoint to sample', async () => {
+    const run = signedRun(many);
+    const report = await verifyNotebook(run.notebook, run.evidence, kernelFor(many), sourceOf(), {
+      level: 'checkpoint',
+      sampling: { anchored: [], secret, blockHash, samples: 3 }
+    });
+    expect(report.error).toContain('no anchored checkpoint to sample');
   });
 
   it('needs the sampling from the chain', async () => {
