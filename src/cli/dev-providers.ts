@@ -21,6 +21,8 @@ export interface IDevProviderSpec {
   price: string;
   /** Shown in the picker. */
   name: string;
+  /** A deliberate misbehaviour (`ain provider --fault`), for verification demos and tests on the dev chain. */
+  fault?: string;
 }
 
 /** A running local provider. */
@@ -36,6 +38,23 @@ export function defaultDevProviders(firstPort: number): IDevProviderSpec[] {
     { account: 1, port: firstPort, price: '1', name: 'dev-provider-1' },
     { account: 2, port: firstPort + 1, price: '2', name: 'dev-provider-2' }
   ];
+}
+
+/** The faults `ain dev --fault-provider` accepts (those of `ain provider --fault`). */
+export const DEV_FAULTS = ['tamper-outputs', 'skip-execution', 'equivocate', 'withhold-anchor'];
+
+/**
+ * Cheating providers for `ain dev --fault-provider <mode>`: one per mode, after the honest ones (ports from
+ * `firstPort`, development accounts 4, 5, ...: 1 and 2 are the honest providers, 3 the JupyterLab client).
+ */
+export function faultDevProviders(modes: string[], firstPort: number): IDevProviderSpec[] {
+  return modes.map((fault, i) => ({
+    account: 4 + i,
+    port: firstPort + i,
+    price: '1',
+    name: `cheat-${fault}`,
+    fault
+  }));
 }
 
 /**
@@ -126,6 +145,7 @@ namespace Private {
       // Small checkpoints so that a few cells in the browser reach "anchored" within seconds.
       '--checkpoint-receipts=3',
       '--checkpoint-seconds=10',
+      ...(spec.fault ? [`--fault=${spec.fault}`] : []),
       ...options.labOrigins.map(o => `--allow-origin=${o}`)
     ];
     // The agents build environments with uv and start jupyter: the README set-up's .venv/bin comes first.

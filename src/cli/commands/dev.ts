@@ -13,8 +13,10 @@ import { parseArgs } from 'node:util';
 import { startDevChain } from '../../chain/dev-chain.js';
 import { ICommand } from '../main.js';
 import {
+  DEV_FAULTS,
   IDevProvider,
   defaultDevProviders,
+  faultDevProviders,
   startDevProviders,
   stopDevProviders,
   writeDevLabSettings
@@ -22,13 +24,16 @@ import {
 import { PACKAGE_ROOT, devDataDir, jupyterExecutable } from '../paths.js';
 import { chainDataDir } from './chain.js';
 
-const USAGE = `Usage: ain dev [--port 8888] [--chain-port 8545] [--provider-port 8601] [--providers 2] [--no-browser] [--reset-examples] [-- <jupyter lab arguments>]
+const USAGE = `Usage: ain dev [--port 8888] [--chain-port 8545] [--provider-port 8601] [--providers 2] [--fault-provider MODE ...] [--no-browser] [--reset-examples] [-- <jupyter lab arguments>]
 
 Starts the development chain and JupyterLab with the jupyterlab-ain extension on 127.0.0.1, on the examples.
   --port N            JupyterLab's port (default 8888)
   --chain-port N      the development chain's JSON-RPC port (default 8545)
   --provider-port N   the first local provider's port (default 8601; the second uses N+1)
   --providers N       how many local providers to start (0-2, default 2)
+  --fault-provider M  also start a cheating provider "cheat-M" (M: ${DEV_FAULTS.join(', ')}), on the ports
+                      after the honest ones (8603, ...); repeat for several. For trying verification; the
+                      development chain only
   --no-browser        do not open a browser
   --reset-examples    copy the example notebooks again, replacing the workspace copies
 Environment: AIN_DEV_DIR (data folder, default .ain/dev), AIN_JUPYTER (jupyter executable).`;
@@ -44,6 +49,7 @@ export const command: ICommand = {
         'chain-port': { type: 'string', default: '8545' },
         'provider-port': { type: 'string', default: '8601' },
         providers: { type: 'string', default: '2' },
+        'fault-provider': { type: 'string', multiple: true, default: [] },
         'no-browser': { type: 'boolean', default: false },
         'reset-examples': { type: 'boolean', default: false }
       },
@@ -55,6 +61,14 @@ export const command: ICommand = {
     const providerCount = Number(values.providers);
     if (![0, 1, 2].includes(providerCount)) {
       console.error('ain dev: --providers must be 0, 1 or 2.');
+      return 2;
+    }
+    const faults = values['fault-provider'] ?? [];
+    const unknown = faults.find(f => !DEV_FAULTS.includes(f));
+    if (unknown !== undefined || new Set(faults).size !== faults.length) {
+      console.error(
+        `ain dev: --fault-provider takes each of ${DEV_FAULTS.join(', ')} at most once, not "${unknown ?? faults.join(', ')}".`
+      );
       return 2;
     }
     for (const [name, value] of [
@@ -82,7 +96,10 @@ export const command: ICommand = {
     let providers: IDevProvider[];
     try {
       providers = await startDevProviders({
-        specs: defaultDevProviders(providerPort).slice(0, providerCount),
+        specs: [
+          ...defaultDevProviders(providerPort).slice(0, providerCount),
+          ...faultDevProviders(faults, providerPort + 2)
+        ],
         deploymentFile: chain.deploymentFile,
         dataDir: devDataDir(),
         labOrigins: [`http://127.0.0.1:${port}`, `http://localhost:${port}`]
@@ -92,7 +109,9 @@ export const command: ICommand = {
       throw e;
     }
     for (const p of providers) {
-      console.log(`ain dev: provider ${p.spec.name} at ${p.url} (${p.spec.price} tAIN/h)`);
+      console.log(
+        `ain dev: provider ${p.spec.name} at ${p.url} (${p.spec.price} tAIN/h)${p.spec.fault ? `, cheating on purpose: ${p.spec.fault}` : ''}`
+      );
     }
     const args = [
       'lab',
