@@ -1,0 +1,203 @@
+/**
+ * Solution verification of examples/train-classifier against real processes: anvil, two `ain provider start`
+ * child processes (an honest one and one started with `--fault tamper-outputs`), the notebook's cells driven
+ * through /runs/{id}/jupyter with @jupyterlab/services as JupyterLab would, and the verifier's own local kernel
+ * (ain verify's local executor: uv environment of the example's requirements.txt, a jupyter server, ipykernel).
+ * The verifier fetches the model the receipts commit to from the agent by its sha256 and runs only the objective
+ * cell. Environments live in the shared test cache, so only a machine's first run installs scikit-learn.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Wallet } from 'ethers';
+import { tamperText } from '../../src/agent/faults';
+import { readMetric } from '../../src/core/verify-objective';
+import { verificationRecords, verifyNotebook } from '../../src/core/verify-run';
+import type { IVerificationReport } from '../../src/core/verification';
+import { devPrivateKey } from '../../src/chain/dev-chain';
+import { NodeEvidenceSource } from '../../src/cli/verify-evidence-source';
+import { startLocalExecutor } from '../../src/cli/verify-executor-local';
+import { IChainFixture, startChainFixture } from './chain-fixture';
+import { leftovers } from './agent-kernel-fixture';
+import { IAgentProcess, buildCli, startAgentProcess, stopAllProcesses } from './cli-process-fixture';
+import {
+  IProviderRun,
+  Step,
+  TRAIN_NOTEBOOK,
+  cellById,
+  dataDirWithSharedEnvironments,
+  runOnProvider
+} from './verify-examples-fixture';
+
+jest.setTimeout(600_000);
+
+/** The notebook's cells in order: load, split, train (commits outputs/model.pkl), objective. */
+const HONEST: Step[] = [{ cell: 'train-1' }, { cell: 'train-3' }, { cell: 'train-4' }, { cell: 'train-6' }];
+
+describe('the training example, verified by its objective (real agents, real chain, local verifier kernel)', () => {
+  let chain: IChainFixture;
+  let dir: string;
+  let deploymentFile: string;
+  let honest: IAgentProcess;
+  let tamper: IAgentProcess;
+  let honestRun: IProviderRun;
+
+  const agentArgs = (account: number, name: string) => [
+    '--deployment', deploymentFile,
+    '--dev-account', String(account),
+    '--port', '0',
+    '--data-dir', dataDirWithSharedEnvironments(path.join(dir, name)),
+    '--price', '3600',
+    '--min-escrow-seconds', '5',
+    '--checkpoint-receipts', '2',
+    '--checkpoint-seconds', '0',
+    '--log-level', 'warn'
+  ]; // prettier-ignore
+
+  /** Solution verification of a run's saved notebook in a fresh local kernel, artifacts from the agent. */
+  async function verify(run: IProviderRun): Promise<IVerificationReport> {
+    const executor = await startLocalExecutor({
+      notebook: TRAIN_NOTEBOOK,
+      dataDir: dataDirWithSharedEnvironments(mkdtempSync(path.join(dir, 'verifier-')))
+    });
+    try {
+      const source = new NodeEvidenceSource({ evidence: run.evidence, agent: run.agent });
+      return await verifyNotebook(run.notebook, run.evidence, executor, source, { level: 'solution' });
+    } finally {
+      await executor.dispose();
+    }
+  }
+
+  const claimedIn = (run: IProviderRun) => readMetric(cellById(run.notebook, 'train-6').outputs);
+  const modelOf = (run: IProviderRun, step: number) =>
+    run.receipts[step].artifacts?.find(a => a.path === 'outputs/model.pkl');
+
+  beforeAll(async () => {
+    buildCli();
+    dir = mkdtempSync(path.join(tmpdir(), 'ain-verify-examples-'));
+    chain = await startChainFixture();
+    deploymentFile = path.join(dir, 'deployment.json');
+    writeFileSync(deploymentFile, JSON.stringify(chain.deployment));
+    honest = await startAgentProcess(agentArgs(1, 'honest'));
+    tamper = await startAgentProcess([...agentArgs(3, 'tamper'), '--fault', 'tamper-outputs']);
+  });
+
+  afterAll(async () => {
+    await stopAllProcesses();
+    await chain?.stop();
+    expect(leftovers(dir)).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('passes on an honest provider: the accuracy recomputed from the committed model is the claimed one', async () => {
+    honestRun = await runOnProvider({
+      url: honest.url,
+      client: chain.client,
+      provider: new Wallet(devPrivateKey(1)).address,
+      notebookFile: TRAIN_NOTEBOOK,
+      steps: HONEST
+    });
+    const model = modelOf(honestRun, 2);
+    expect(model).toBeDefined();
+    const claimed = claimedIn(honestRun);
+    expect(claimed).toBeGreaterThanOrEqual(0.9);
+
+    const report = await verify(honestRun);
+    expect(report.error).toBeUndefined();
+    expect(report.outcome).toBe('verified');
+    expect(report.steps).toHaveLength(1);
+    const [objective] = report.steps;
+    expect(objective).toMatchObject({ step: 3, cellId: 'train-6', verdict: 'objective-pass' });
+    expect(objective.objective!.claimed).toBe(claimed);
+    expect(objective.objective!.recomputed).toBe(claimed);
+    expect(objective.detail).toContain('outputs/model.pkl');
+    expect(report.attestation.verdict).toBe('objective');
+    const records = verificationRecords(report, new Date().toISOString());
+    expect(records).toEqual([
+      expect.objectContaining({
+        cellId: 'train-6',
+        level: 'objective-verified',
+        objective: expect.objectContaining({ metric: claimed, claimed })
+      })
+    ]);
+  });
+
+  it('fails when the provider shows an accuracy its committed model does not have (fault tamper-outputs)', async () => {
+    const run = await runOnProvider({
+      url: tamper.url,
+      client: chain.client,
+      provider: new Wallet(devPrivateKey(3)).address,
+      notebookFile: TRAIN_NOTEBOOK,
+      steps: HONEST
+    });
+    const honestClaim = claimedIn(honestRun)!;
+    // The committed model is the real one (training is deterministic: byte for byte the honest run's model)...
+    expect(modelOf(run, 2)!.sha256).toBe(modelOf(honestRun, 2)!.sha256);
+    // ...and the accuracy the provider shows and signed is not what that model scores.
+    const claimed = claimedIn(run);
+    expect(claimed).toBe(Number(tamperText(String(honestClaim))));
+
+    const report = await verify(run);
+    expect(report.outcome).toBe('mismatch');
+    const [objective] = report.steps;
+    expect(objective).toMatchObject({ cellId: 'train-6', verdict: 'objective-fail' });
+    expect(objective.objective).toMatchObject({ claimed, recomputed: honestClaim });
+    expect(objective.detail).toContain(`the provider claimed ${claimed}`);
+    expect(verificationRecords(report, new Date().toISOString())[0].level).toBe('mismatch');
+  });
+
+  it('fails when the receipts commit to a different model than the one the claimed accuracy came from', async () => {
+    // An honest agent binary; the run's kernel does what a cheating provider's would: it keeps the good model
+    // aside, re-runs the notebook's training cell (same code, same cell id) on 300 images so that the training
+    // receipt commits a cheaper model, then puts the good model back with its file time set to 1970, which the
+    // agent's artifact scan (files changed while a cell ran) does not see. The objective cell then shows the good
+    // model's accuracy, signed, next to a receipt chain whose latest model is the cheap one.
+    const steps: Step[] = [
+      { cell: 'train-1' },
+      { cell: 'train-3' },
+      { cell: 'train-4' },
+      {
+        why: 'keep the good model aside, train the next model on 300 images',
+        code: [
+          'import os, shutil',
+          "os.makedirs('.aside', exist_ok=True)",
+          "shutil.copyfile('outputs/model.pkl', '.aside/model.pkl')",
+          'X_train, y_train = X_train[:300], y_train[:300]'
+        ].join('\n')
+      },
+      { cell: 'train-4' },
+      {
+        why: 'put the good model back, hidden from the artifact scan',
+        code: [
+          "shutil.copyfile('.aside/model.pkl', 'outputs/model.pkl')",
+          "os.utime('outputs/model.pkl', (0, 0))"
+        ].join('\n')
+      },
+      { cell: 'train-6' }
+    ];
+    const run = await runOnProvider({
+      url: honest.url,
+      client: chain.client,
+      provider: new Wallet(devPrivateKey(1)).address,
+      notebookFile: TRAIN_NOTEBOOK,
+      steps
+    });
+    const honestClaim = claimedIn(honestRun)!;
+    expect(claimedIn(run)).toBe(honestClaim);
+    const good = modelOf(run, 2)!;
+    const cheap = modelOf(run, 4)!;
+    expect(good.sha256).toBe(modelOf(honestRun, 2)!.sha256);
+    expect(cheap.sha256).not.toBe(good.sha256);
+    expect(run.receipts[5].artifacts).toEqual([]);
+
+    const report = await verify(run);
+    expect(report.outcome).toBe('mismatch');
+    const [objective] = report.steps;
+    expect(objective).toMatchObject({ step: 6, cellId: 'train-6', verdict: 'objective-fail' });
+    expect(objective.objective!.claimed).toBe(honestClaim);
+    // The cheap model clears the threshold: only the claimed accuracy, which it does not have, gives it away.
+    expect(objective.objective!.recomputed).toBeGreaterThanOrEqual(0.9);
+    expect(objective.objective!.recomputed).toBeLessThan(honestClaim);
+    expect(objective.detail).toContain(`the provider claimed ${honestClaim}, but the metric recomputes to`);
+  });
+});
