@@ -4,6 +4,7 @@
  * receipts no checkpoint covers yet are only a note (they are signed, just not anchored). Printed as a table, in
  * the JSON report, and as JUnit failures.
  */
+import type { ChallengeCandidate } from '../chain/challenges.js';
 import type { IAinRecheckResult } from '../core/evidence.js';
 import type { Hex32 } from '../core/hash.js';
 import { xml } from './verify-report.js';
@@ -19,11 +20,17 @@ export interface IEvidenceSummary {
   invalid: { step: number; reason: string }[];
   /** Receipts an anchored checkpoint root contradicts: a failed proof, challengeable on-chain. */
   contradicted: { step: number; reason: string }[];
+  /** Steps the provider signed two different receipts for (equivocation), challengeable on-chain. */
+  equivocations: { step: number; reason: string }[];
   notes: string[];
 }
 
-/** Summarizes the re-check of run `runId`. */
-export function summarizeEvidence(recheck: IAinRecheckResult, runId: Hex32): IEvidenceSummary {
+/** Summarizes the re-check of run `runId`; `challenges` (findChallenges) adds the proven equivocations. */
+export function summarizeEvidence(
+  recheck: IAinRecheckResult,
+  runId: Hex32,
+  challenges: readonly ChallengeCandidate[] = []
+): IEvidenceSummary {
   const run = recheck.runs.find(r => r.runId === runId);
   const checks = recheck.receipts.filter(c => c.runId === runId);
   const invalid = checks
@@ -31,6 +38,12 @@ export function summarizeEvidence(recheck: IAinRecheckResult, runId: Hex32): IEv
     .map(c => ({ step: c.step, reason: (c.signature ?? c.integrity) as string }));
   const contradicted = checks.filter(c => c.contradicted).map(c => ({ step: c.step, reason: c.anchorNote }));
   const anchored = checks.filter(c => c.anchored).length;
+  const equivocations = challenges
+    .filter(c => c.kind === 'equivocation' && c.runId === runId)
+    .map(c => ({
+      step: c.step,
+      reason: `The provider signed two different receipts for step ${c.step}: ${c.why}.`
+    }));
   const notes: string[] = [];
   if (anchored < checks.length && contradicted.length === 0) {
     const open = checks.filter(c => !c.anchored && c.signature === null && c.integrity === null);
@@ -41,8 +54,8 @@ export function summarizeEvidence(recheck: IAinRecheckResult, runId: Hex32): IEv
   } else {
     notes.push(`all ${checks.length} receipts signed by the provider and proven under anchored checkpoints`);
   }
-  if (contradicted.length) {
-    notes.push('the provider anchored roots that contradict its own receipts: `ain challenge` slashes it');
+  if (contradicted.length || equivocations.length) {
+    notes.push('the provider contradicted itself: `ain challenge` (or --challenge) slashes its stake');
   }
   return {
     runId,
@@ -52,20 +65,22 @@ export function summarizeEvidence(recheck: IAinRecheckResult, runId: Hex32): IEv
     anchored,
     invalid,
     contradicted,
+    equivocations,
     notes
   };
 }
 
-/** True when the evidence fails: a receipt invalid or contradicted by an anchored root. */
+/** True when the evidence fails: a receipt invalid, contradicted by an anchored root, or signed twice. */
 export function evidenceFails(s: IEvidenceSummary): boolean {
-  return s.invalid.length > 0 || s.contradicted.length > 0;
+  return s.invalid.length > 0 || s.contradicted.length > 0 || s.equivocations.length > 0;
 }
 
 /** The readable lines of failing evidence. */
 export function evidenceTable(s: IEvidenceSummary): string {
   const rows = [
     ...s.invalid.map(i => [String(i.step), '✗ invalid', i.reason]),
-    ...s.contradicted.map(i => [String(i.step), '✗ contradicted', i.reason])
+    ...s.contradicted.map(i => [String(i.step), '✗ contradicted', i.reason]),
+    ...s.equivocations.map(i => [String(i.step), '✗ equivocation', i.reason])
   ];
   const width = Math.max(4, ...rows.map(r => r[0].length));
   return [
@@ -83,7 +98,8 @@ export function evidenceTable(s: IEvidenceSummary): string {
 export function evidenceJunit(s: IEvidenceSummary, notebook: string): string {
   const failures = [
     ...s.invalid.map(i => ({ ...i, type: 'invalid-evidence' })),
-    ...s.contradicted.map(i => ({ ...i, type: 'contradicted' }))
+    ...s.contradicted.map(i => ({ ...i, type: 'contradicted' })),
+    ...s.equivocations.map(i => ({ ...i, type: 'equivocation' }))
   ];
   const attrs = `tests="${failures.length}" failures="${failures.length}" errors="0" skipped="0" time="0.000"`;
   return [

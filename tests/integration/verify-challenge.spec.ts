@@ -3,7 +3,8 @@
  * conflicting receipt for every step; the client's notebook records the pairs (metadata.ain equivocations), and
  * `node bin/ain.js challenge` run by a third party slashes the provider on-chain: the run's status becomes
  * 'slashed', the provider's stake drops by the slash amount, the challenger and the client are paid. A second
- * challenge is refused with a clear message, and an honest notebook has nothing to challenge.
+ * challenge is refused with a clear message; `ain verify` fails such a run (exit 1) and `--challenge` slashes it;
+ * an honest notebook has nothing to challenge.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,6 +68,20 @@ describe('ain challenge (real equivocating provider, real chain)', () => {
     const again = await runAin(['challenge', ran.file, '--rpc', rpc, '--dev-account', '3']);
     expect(again.code).toBe(1);
     expect(again.stdout).toMatch(/already slashed \(transaction 0x[0-9a-f]{64}/);
+  });
+
+  it('ain verify fails an equivocating run before re-executing it, and --challenge slashes it', async () => {
+    const provider = await world.startProvider(8, 'equivocate');
+    const ran = await runNotebook(world, provider, CELLS);
+    const rpc = world.chain.anvil.rpcUrl;
+    const result = await runAin(['verify', ran.file, '--rpc', rpc, '--challenge', '--dev-account', '3']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /^0\s+✗ equivocation\s+The provider signed two different receipts for step 0/m
+    );
+    expect(result.stdout).toMatch(/^slashed\s+transaction 0x[0-9a-f]{64}/m);
+    expect(result.stderr).not.toMatch(/kernel ready/);
+    expect((await world.chain.client.runs.getRun(ran.runId)).status).toBe('slashed');
   });
 
   it('finds nothing to challenge in an honest notebook', async () => {

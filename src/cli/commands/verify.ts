@@ -18,6 +18,7 @@ import { makeError } from '../../core/errors.js';
 import type { ICellExecutor, IVerificationReport, VerificationLevel } from '../../core/verification.js';
 import { verifyContext } from '../../core/verify-context.js';
 import { verificationRecords, verifyNotebook } from '../../core/verify-run.js';
+import { findChallenges } from '../../chain/challenges.js';
 import { recheckEvidence } from '../../chain/evidence-recheck.js';
 import { RunRegistryClient } from '../../chain/run-registry.js';
 import { ChainSession } from '../../chain/session.js';
@@ -128,10 +129,10 @@ export const command: ICommand = {
     if (recheck.runs[0]?.status === null) {
       throw makeError('CHAIN_UNREACHABLE', recheck.runs[0].chainNote);
     }
-    const summary = summarizeEvidence(recheck, run.runId);
-    let exit = 0;
+    const summary = summarizeEvidence(recheck, run.runId, findChallenges(evidence, recheck));
     if (values.challenge) {
-      exit = Math.max(exit, await challengeRun(input, run, recheck, config, values, log));
+      // Its own lines on stdout; "nothing to challenge" is no failure of the verification.
+      await challengeRun(input, run, recheck, config, values, log);
     }
     if (evidenceFails(summary)) {
       // Invalid evidence is a failed verification: nothing a re-execution finds could make it valid.
@@ -202,7 +203,7 @@ export const command: ICommand = {
     }
     Private.output(values, file, report, summary);
     const outcome = report.outcome === 'verified' ? 0 : report.outcome === 'mismatch' ? 1 : 2;
-    return Math.max(exit, outcome);
+    return outcome;
   }
 };
 
@@ -295,7 +296,7 @@ namespace Private {
       writeFileSync(values.junit, evidenceJunit(evidence, basename(file)));
     }
     if (values.json) {
-      const summary = `The evidence fails its checks at ${evidence.invalid.length + evidence.contradicted.length} receipt(s); nothing was re-executed.`;
+      const summary = `The evidence fails its checks at ${evidence.invalid.length + evidence.contradicted.length + evidence.equivocations.length} receipt(s); nothing was re-executed.`;
       console.log(
         JSON.stringify(
           { notebook: file, runId: evidence.runId, outcome: 'mismatch', summary, steps: [], evidence },
