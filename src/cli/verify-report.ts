@@ -68,7 +68,7 @@ export function reportTable(report: IVerificationReport, notes: readonly string[
   const result =
     report.outcome === 'verified' ? 'VERIFIED' : report.outcome === 'mismatch' ? 'MISMATCH' : 'ERROR';
   out.push(`result       ${result}: ${report.summary}${report.error ? ` (${report.error})` : ''}`);
-  out.push(`time         ${(report.ms / 1000).toFixed(1)} s`);
+  out.push(`time         ${(report.ms / 1000).toFixed(1)} s re-executing and comparing`);
   return out.join('\n');
 }
 
