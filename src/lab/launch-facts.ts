@@ -63,12 +63,12 @@ export async function runLinkFacts(options: {
       );
     } else if (run) {
       rows.push(['Author', `${run.client} (opened and paid for the run)`]);
-      const endpoint =
-        record?.endpoint ??
-        (await new ProviderRegistryClient(session!).getProvider(run.provider).then(
-          p => p.endpoint,
-          () => ''
-        ));
+      // The registry's endpoint first: the notebook's record of it is anyone's words.
+      const registered = await new ProviderRegistryClient(session!).getProvider(run.provider).then(
+        p => p.endpoint,
+        () => ''
+      );
+      const endpoint = registered || record?.endpoint || '';
       provider = await Private.providerLabel(run.provider, endpoint);
       rows.push(['Provider', `${provider}${endpoint ? `, ${endpoint}` : ''}`]);
       rows.push([

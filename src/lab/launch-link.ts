@@ -216,7 +216,7 @@ class Launcher {
       : null;
     const facts = await runLinkFacts({ config, target, path, evidence, notebookHash });
     this.strip();
-    await this.act(await showLaunchDialog(facts), panel);
+    await this.act(await showLaunchDialog(facts), panel, target.runId);
   }
 
   private async launchBundle(target: ILaunchBundle): Promise<void> {
@@ -227,11 +227,19 @@ class Launcher {
     });
     const result = await this.worker().fetchBundle(target.agentUrl, target.bundleHash);
     if (!result.ok) {
+      // Toasts show the first ~140 characters: what happened first, the details after.
+      const reason =
+        result.status === 404
+          ? `${target.agentUrl} has no published bundle ${short} (ask the link’s author to publish it: Copy ` +
+            `Bundle Launch Link). ${result.message}`
+          : result.code === 'BUNDLE_HASH_MISMATCH'
+            ? `${target.agentUrl} sent another bundle than ${short}. ${result.message}`
+            : `${result.code}: ${result.message}`;
       Notification.update({
         id,
         type: 'error',
         autoClose: false,
-        message: `The launch link’s bundle was refused (${result.code}): ${result.message} Nothing was written or run.`
+        message: `Launch link refused, nothing written or run: ${reason}`
       });
       return;
     }
@@ -264,8 +272,8 @@ class Launcher {
     await this.act(await showLaunchDialog(facts), panel);
   }
 
-  /** Carries out the choice on the open notebook. */
-  private async act(choice: LaunchChoice, panel: NotebookPanel): Promise<void> {
+  /** Carries out the choice on the open notebook (`runId`: the run a run link names, the one to reproduce). */
+  private async act(choice: LaunchChoice, panel: NotebookPanel, runId?: string): Promise<void> {
     const { app } = this._o;
     if (choice === 'cancel') {
       return;
@@ -283,7 +291,10 @@ class Launcher {
       );
       return;
     }
-    await app.commands.execute(CommandIDs.reproduce, { path: panel.context.path });
+    await app.commands.execute(CommandIDs.reproduce, {
+      path: panel.context.path,
+      ...(runId ? { runId } : {})
+    });
   }
 
   private async openNotebook(path: string): Promise<NotebookPanel> {

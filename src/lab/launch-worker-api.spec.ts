@@ -77,6 +77,7 @@ describe('launch worker API', () => {
     expect(await launchWorkerApi.fetchBundle(`${url}/nowhere`, good.bundleHash)).toMatchObject({
       ok: false,
       code: 'PROVIDER_REFUSED',
+      status: 404,
       message: expect.stringContaining('AGENT_NOT_FOUND: No route.')
     });
     expect(await launchWorkerApi.fetchBundle('file:///etc', good.bundleHash)).toMatchObject({

@@ -22,7 +22,7 @@ export interface IFetchedBundle {
 /** The worker's answer: the bundle, or the failure with its code. */
 export type FetchBundleResult =
   | { ok: true; bundle: IFetchedBundle }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: string; message: string; status?: number };
 
 /** The launch worker's remote interface. */
 export interface ILaunchWorkerApi {
@@ -43,10 +43,12 @@ export const launchWorkerApi: ILaunchWorkerApi = {
         }
       };
     } catch (e) {
+      const status = isAinError(e) ? e.info.status : undefined;
       return {
         ok: false,
         code: isAinError(e) ? e.code : 'UNEXPECTED',
-        message: e instanceof Error ? e.message : String(e)
+        message: e instanceof Error ? e.message : String(e),
+        ...(typeof status === 'number' ? { status } : {})
       };
     }
   }
