@@ -4,7 +4,6 @@
  * checkpoints, an RPC outage across a SIGKILL of the agent (the queued checkpoint lands after the restart, once),
  * events and tokens that survive the restart, and the refusal of --fault and raw keys on a non-development chain.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -19,69 +18,15 @@ import { openDatabase, AgentDatabase } from '../../src/agent/database';
 import { ReceiptStore } from '../../src/agent/store-receipts';
 import { random32 } from './chain-fixture';
 import { appendReceipts, call, login, makeBundle, readSse, relay, waitFor } from './agent-service-fixture';
+import { buildCli, killProcess, runAin, startAgentProcess, stopAllProcesses } from './cli-process-fixture';
 
-const ROOT = path.join(__dirname, '..', '..');
-
-interface IAgentProcess {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-const children = new Set<ChildProcess>();
-
-/** Starts `node bin/ain.js provider start ...args` and resolves once it listens. */
-function startAgent(args: string[], env: Record<string, string> = {}): Promise<IAgentProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'ain.js'), 'provider', 'start', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  });
-  children.add(child);
-  let out = '';
-  child.stdout!.on('data', d => (out += d));
-  child.stderr!.on('data', d => (out += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not start:\n${out}`)), 30000);
-    child.on('exit', code => {
-      clearTimeout(timer);
-      reject(new Error(`agent exited with ${code}:\n${out}`));
-    });
-    child.stdout!.on('data', function started() {
-      const m = /listening\s+(http:\/\/\S+)/.exec(out);
-      if (m) {
-        child.stdout!.off('data', started);
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        resolve({ child, url: m[1], output: () => out });
-      }
-    });
-  });
-}
-
-/** Runs `ain provider start` to its exit and returns the exit code and output. */
-function runToExit(
+/** `ain provider start ...args` to its exit, with stdout and stderr together. */
+async function runToExit(
   args: string[],
   env: Record<string, string> = {}
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'ain.js'), 'provider', 'start', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  });
-  children.add(child);
-  let output = '';
-  child.stdout!.on('data', d => (output += d));
-  child.stderr!.on('data', d => (output += d));
-  return new Promise(resolve => child.on('exit', code => resolve({ code, output })));
-}
-
-function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  return new Promise(resolve => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      return resolve();
-    }
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
+  const result = await runAin(['provider', 'start', ...args], { env });
+  return { code: result.code, output: result.stdout + result.stderr };
 }
 
 describe('ain provider start (child process, development chain)', () => {
@@ -94,7 +39,7 @@ describe('ain provider start (child process, development chain)', () => {
 
   beforeAll(async () => {
     // The child runs the compiled CLI: build lib-node from this tree (incremental, a few seconds).
-    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.node.json'], { cwd: ROOT });
+    buildCli();
     dir = mkdtempSync(path.join(tmpdir(), 'ain-agent-proc-'));
     chain = await startDevChain({ dataDir: path.join(dir, 'chain'), port: 0, fundAccounts: 3 });
     rpc = await relay(chain.anvil.port);
@@ -104,7 +49,7 @@ describe('ain provider start (child process, development chain)', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([...children].map(c => kill(c, 'SIGKILL')));
+    await stopAllProcesses('SIGKILL');
     db?.close();
     client?.close();
     await rpc?.close();
@@ -144,7 +89,7 @@ describe('ain provider start (child process, development chain)', () => {
       '--checkpoint-seconds', '1'
     ]; // prettier-ignore
     const env = { AIN_PROVIDER_PASSWORD: 'secret pw' };
-    let agent = await startAgent(args, env);
+    let agent = await startAgentProcess(args, env);
     expect(agent.output()).toMatch(/on-chain\s+registered \(tx 0x/);
     expect(agent.output()).toContain(new Wallet(devPrivateKey(1)).address);
     expect(agent.output()).not.toContain(devPrivateKey(1).slice(2));
@@ -181,10 +126,10 @@ describe('ain provider start (child process, development chain)', () => {
       receiptCount: 5
     });
     await new Promise(r => setTimeout(r, 500));
-    await kill(agent.child, 'SIGKILL');
+    await killProcess(agent.child, 'SIGKILL');
     rpc.restore();
 
-    agent = await startAgent(args, env);
+    agent = await startAgentProcess(args, env);
     expect(agent.output()).toMatch(/on-chain\s+unchanged \(no transaction\)/);
     await waitFor(async () => (await runs.getRun(runId)).receiptCount === 5, 20000, 'resumed checkpoint');
     const checkpoints = await runs.checkpoints(runId);

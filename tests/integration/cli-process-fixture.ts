@@ -103,6 +103,6 @@ export function killProcess(child: ChildProcess, signal: NodeJS.Signals): Promis
 }
 
 /** Stops every process this fixture started and is still running. */
-export async function stopAllProcesses(): Promise<void> {
-  await Promise.all([...children].map(c => killProcess(c, 'SIGTERM')));
+export async function stopAllProcesses(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  await Promise.all([...children].map(c => killProcess(c, signal)));
 }
