@@ -14,7 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isAddress } from 'ethers';
 import { createBundle } from '../../core/bundle-writer.js';
-import { makeError } from '../../core/errors.js';
+import { isAinError, makeError } from '../../core/errors.js';
 import type { ICellExecutor, IVerificationReport, VerificationLevel } from '../../core/verification.js';
 import { verifyContext } from '../../core/verify-context.js';
 import { verificationRecords, verifyNotebook } from '../../core/verify-run.js';
@@ -109,7 +109,15 @@ export const command: ICommand = {
       console.error(`ain verify: give exactly one notebook.\n\n${USAGE}`);
       return 2;
     }
+    // Every option is checked before anything starts: a typo must not cost an environment build.
     const level = Private.level(values.level!);
+    const samples = Private.int(values.samples!, '--samples');
+    const deploymentBlock = Private.int(values['deployment-block']!, '--deployment-block');
+    const tolerance = {
+      ...(values.rtol !== undefined ? { rtol: Private.number(values.rtol, '--rtol') } : {}),
+      ...(values.atol !== undefined ? { atol: Private.number(values.atol, '--atol') } : {})
+    };
+    const cellTimeoutMs = Private.number(values['cell-timeout']!, '--cell-timeout') * 1000;
     const file = resolve(positionals[0]);
     const log = (line: string) => console.error(`  ${line}`);
 
@@ -122,7 +130,6 @@ export const command: ICommand = {
 
     // 2. The chain: the endpoint must serve the run's chain; every receipt re-checked against it.
     const rpcUrl = rpcFor(run, values.rpc);
-    const deploymentBlock = Private.int(values['deployment-block']!, '--deployment-block');
     const config = await runChainConfig(run, rpcUrl, deploymentBlock);
     log(`re-checking ${evidence.receipts.length} receipts against chain ${run.chainId} (${rpcUrl})`);
     const recheck = await recheckEvidence(evidence, { rpcUrl, deploymentBlock });
@@ -147,11 +154,7 @@ export const command: ICommand = {
     try {
       const sampling =
         level === 'checkpoint'
-          ? await readCheckpointSampling(
-              new RunRegistryClient(reader),
-              run.runId,
-              Private.int(values.samples!, '--samples')
-            )
+          ? await readCheckpointSampling(new RunRegistryClient(reader), run.runId, samples)
           : undefined;
       const wallet = await verifierWallet(values, run.chainId);
       const agent = await clientAgent(run, wallet, new RunRegistryClient(reader), log);
@@ -163,10 +166,9 @@ export const command: ICommand = {
       report = await verifyNotebook(input.notebook, evidence, executor, source, {
         level,
         runId: run.runId,
-        ...(values.rtol !== undefined ? { rtol: Private.number(values.rtol, '--rtol') } : {}),
-        ...(values.atol !== undefined ? { atol: Private.number(values.atol, '--atol') } : {}),
+        ...tolerance,
         ...(sampling ? { sampling } : {}),
-        cellTimeoutMs: Private.number(values['cell-timeout']!, '--cell-timeout') * 1000,
+        cellTimeoutMs,
         onProgress: p => log(`[${p.done}/${p.total}] ${p.message}`)
       });
       agent?.dispose();
@@ -178,20 +180,27 @@ export const command: ICommand = {
     // 4. On-chain attestation and the notebook's records.
     let txHash: string | undefined;
     let verifier: string | undefined;
+    let attestFailed = false;
     if (values.attest && report.outcome !== 'error') {
-      const session = await signingSession(config, values, '--attest');
       try {
-        verifier = await session.address();
-        const tx = await attestReport(
-          new RunRegistryClient(session),
-          report,
-          new RunRegistryClient(session).domain,
-          session.requireSigner()
-        );
-        txHash = tx.hash;
-        log(`attested as ${verifier}: transaction ${tx.hash} (block ${tx.blockNumber})`);
-      } finally {
-        session.close();
+        const session = await signingSession(config, values, '--attest');
+        try {
+          verifier = await session.address();
+          const registry = new RunRegistryClient(session);
+          const tx = await attestReport(registry, report, registry.domain, session.requireSigner());
+          txHash = tx.hash;
+          log(`attested as ${verifier}: transaction ${tx.hash} (block ${tx.blockNumber})`);
+        } finally {
+          session.close();
+        }
+      } catch (e) {
+        // The verification stands and is still shown and saved; the failed attestation makes the exit code 2.
+        if (!isAinError(e)) {
+          throw e;
+        }
+        console.error(`ain verify: not attested: ${e.message}`);
+        verifier = undefined;
+        attestFailed = true;
       }
     }
     if (values.write) {
@@ -203,7 +212,7 @@ export const command: ICommand = {
     }
     Private.output(values, file, report, summary);
     const outcome = report.outcome === 'verified' ? 0 : report.outcome === 'mismatch' ? 1 : 2;
-    return outcome;
+    return attestFailed ? 2 : outcome;
   }
 };
 
