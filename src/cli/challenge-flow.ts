@@ -12,6 +12,7 @@ import type { IChainConfig } from '../chain/config.js';
 import { isAinError } from '../core/errors.js';
 import type { IAinRecheckResult, IAinRunRecord } from '../core/evidence.js';
 import type { Hex32 } from '../core/hash.js';
+import { receiptDigest } from '../core/receipt.js';
 import { RunRegistryClient } from '../chain/run-registry.js';
 import { ChainSession } from '../chain/session.js';
 import { unlockedWallet } from '../chain/wallet.js';
@@ -79,11 +80,14 @@ export async function challengeRun(
   const session = await ChainSession.connect(config, unlockedWallet(wallet));
   try {
     const registry = new RunRegistryClient(session);
+    let refused = 0;
     for (const candidate of Private.ordered(candidates)) {
       let anchored: Parameters<typeof submitChallenge>[2];
       if (candidate.kind === 'inclusion') {
         anchored = await Private.anchoredLeaf(run, candidate, wallet, registry, log);
-        if (!anchored) {
+        // A root that contradicts the receipts covers steps the provider anchored faithfully too: only a step
+        // whose anchored leaf differs from the signed receipt is a contradiction the contract accepts.
+        if (!anchored || anchored.digest === receiptDigest(candidate.signed.receipt, registry.domain)) {
           continue;
         }
       }
@@ -103,10 +107,17 @@ export async function challengeRun(
       } catch (e) {
         if (isAinError(e, 'CHAIN_REVERTED')) {
           console.log(`refused      ${e.message}`);
-          return 1;
+          refused += 1;
+          if (e.info.error === 'RunFinalized') {
+            return 1;
+          }
+          continue;
         }
         throw e;
       }
+    }
+    if (refused > 0) {
+      return 1;
     }
     console.log(
       "challenge    the contradicted receipts need the provider's anchored leaves and proofs, which its agent gives " +

@@ -4,13 +4,15 @@
  * `node bin/ain.js challenge` run by a third party slashes the provider on-chain: the run's status becomes
  * 'slashed', the provider's stake drops by the slash amount, the challenger and the client are paid. A second
  * challenge is refused with a clear message; `ain verify` fails such a run (exit 1) and `--challenge` slashes it;
- * an honest notebook has nothing to challenge.
+ * a receipt the anchored root contradicts is slashed with the agent's proof (inclusion challenge, by the run's
+ * client); an honest notebook has nothing to challenge.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { formatUnits } from 'ethers';
 import { DEV_PARAMETERS } from '../../src/chain/deploy-node';
+import { receiptDigest } from '../../src/core/receipt';
 import { buildCli, runAin, stopAllProcesses } from './cli-process-fixture';
 import { IVerifyWorld, runNotebook, startVerifyWorld } from './verify-fixture';
 
@@ -81,6 +83,35 @@ describe('ain challenge (real equivocating provider, real chain)', () => {
     );
     expect(result.stdout).toMatch(/^slashed\s+transaction 0x[0-9a-f]{64}/m);
     expect(result.stderr).not.toMatch(/kernel ready/);
+    expect((await world.chain.client.runs.getRun(ran.runId)).status).toBe('slashed');
+  });
+
+  it('slashes a provider whose anchored root contradicts the receipt the client kept (inclusion)', async () => {
+    // The equivocating agent anchors its stored receipts; a client that kept the other receipt of the last step
+    // holds a signed receipt the anchored root contradicts.
+    const provider = await world.startProvider(9, 'equivocate');
+    const ran = await runNotebook(world, provider, CELLS);
+    const nb = JSON.parse(readFileSync(ran.file, 'utf8'));
+    const other = nb.metadata.ain.equivocations[1].b;
+    nb.metadata.ain.receipts[1] = {
+      ...nb.metadata.ain.receipts[1],
+      signed: other,
+      digest: receiptDigest(other.receipt, world.chain.client.runs.domain)
+    };
+    delete nb.metadata.ain.equivocations;
+    writeFileSync(ran.file, JSON.stringify(nb, null, 1));
+    const rpc = world.chain.anvil.rpcUrl;
+
+    const verified = await runAin(['verify', ran.file, '--rpc', rpc]);
+    expect(verified.code).toBe(1);
+    expect(verified.stdout).toMatch(/^1\s+✗ contradicted\s+The anchored root of checkpoint 0/m);
+
+    // Only the run's client (account 2) gets the anchored leaf and its proof from the agent.
+    const result = await runAin(['challenge', ran.file, '--rpc', rpc, '--dev-account', '2']);
+    expect(result.stderr).not.toMatch(/unexpected failure/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^challenge\s+inclusion at step 1/m);
+    expect(result.stdout).toMatch(/^slashed\s+transaction 0x[0-9a-f]{64}/m);
     expect((await world.chain.client.runs.getRun(ran.runId)).status).toBe('slashed');
   });
 
