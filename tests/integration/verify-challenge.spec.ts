@@ -14,6 +14,7 @@ import { formatUnits } from 'ethers';
 import { DEV_PARAMETERS } from '../../src/chain/deploy-node';
 import { receiptDigest } from '../../src/core/receipt';
 import { buildCli, runAin, stopAllProcesses } from './cli-process-fixture';
+import { timeTravel } from './chain-fixture';
 import { IVerifyWorld, runNotebook, startVerifyWorld } from './verify-fixture';
 
 jest.setTimeout(600_000);
@@ -115,7 +116,7 @@ describe('ain challenge (real equivocating provider, real chain)', () => {
     expect((await world.chain.client.runs.getRun(ran.runId)).status).toBe('slashed');
   });
 
-  it('finds nothing to challenge in an honest notebook', async () => {
+  it('finds nothing to challenge in an honest notebook, and says when the challenge window is over', async () => {
     const provider = await world.startProvider(7);
     const ran = await runNotebook(world, provider, CELLS);
     const result = await runAin([
@@ -129,5 +130,20 @@ describe('ain challenge (real equivocating provider, real chain)', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/nothing to challenge/);
     expect((await world.chain.client.runs.getRun(ran.runId)).status).toBe('open');
+
+    // Once settled after its challenge window, a run can no longer be challenged, and the command says so.
+    await world.chain.client.runs.closeRun(ran.runId);
+    await timeTravel(world.chain.client.session, DEV_PARAMETERS.challengeWindow + 1);
+    await world.chain.client.runs.settle(ran.runId);
+    const late = await runAin([
+      'challenge',
+      ran.file,
+      '--rpc',
+      world.chain.anvil.rpcUrl,
+      '--dev-account',
+      '3'
+    ]);
+    expect(late.code).toBe(1);
+    expect(late.stdout).toMatch(/was settled: its challenge window is over/);
   });
 });
