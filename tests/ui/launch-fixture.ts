@@ -1,8 +1,8 @@
 /**
- * A published bundle for the launch-link browser tests, made in Node the way a client makes one: a client
- * (development account 9) opens a run of a small notebook's bundle with `ain dev`'s first provider on the
- * development chain, uploads the bundle to that provider's agent (POST /runs), publishes it
- * (POST /bundles/{hash}/publish) and stops the run, so nothing keeps running.
+ * Bundles at a provider for the launch-link browser tests, made in Node the way a client makes them: a client opens a
+ * run of a small notebook's bundle with `ain dev`'s first provider on the development chain, uploads the bundle to
+ * that provider's agent (POST /runs), publishes it (POST /bundles/{hash}/publish) unless told not to, and stops the
+ * run, so nothing keeps running. The notebook it returns records that run in metadata.ain, as the extension does.
  */
 import { Wallet, parseUnits } from 'ethers';
 import { readFileSync } from 'node:fs';
@@ -21,9 +21,8 @@ import { DEPLOYMENT_FILE } from './evidence-chain';
 /** `ain dev`'s first provider. */
 export const AGENT_URL = 'http://127.0.0.1:8601';
 const PROVIDER_ACCOUNT = 1;
-const CLIENT_ACCOUNT = 9;
 
-/** A bundle published at AGENT_URL. */
+/** A bundle at AGENT_URL and the run of it. */
 export interface IPublishedBundle {
   bundleHash: string;
   runId: string;
@@ -31,10 +30,19 @@ export interface IPublishedBundle {
   notebookName: string;
   /** The notebook's first cell source (carries `tag`). */
   source: string;
+  /** The notebook with the run in its metadata.ain. */
+  notebook: Record<string, unknown>;
 }
 
-/** Publishes the bundle of a one-cell notebook tagged `tag` (so each test run has its own hash). */
-export async function publishedBundle(tag: string): Promise<IPublishedBundle> {
+/**
+ * The bundle of a one-cell notebook tagged `tag` (so each test run has its own hash), run by development account
+ * `clientAccount` (9; 3 is the one `ain dev` gives JupyterLab), published unless `publish` is false.
+ */
+export async function publishedBundle(
+  tag: string,
+  options: { clientAccount?: number; publish?: boolean; notebookName?: string } = {}
+): Promise<IPublishedBundle> {
+  const notebookName = options.notebookName ?? 'launched.ipynb';
   const config = parseChainConfig(JSON.parse(readFileSync(DEPLOYMENT_FILE, 'utf8')));
   const source = `print("launched from a bundle link: ${tag}")`;
   const notebook = {
@@ -48,35 +56,59 @@ export async function publishedBundle(tag: string): Promise<IPublishedBundle> {
   };
   const encoder = new TextEncoder();
   const bundle = createBundle({
-    notebookPath: 'launched.ipynb',
+    notebookPath: notebookName,
     files: new Map([
-      ['launched.ipynb', encoder.encode(JSON.stringify(notebook))],
+      [notebookName, encoder.encode(JSON.stringify(notebook))],
       ['data/points.csv', encoder.encode(`x,y\n1,2\n# ${tag}\n`)]
     ])
   });
   const provider = new Wallet(devPrivateKey(PROVIDER_ACCOUNT)).address;
-  const session = await ChainSession.connect(config, devKeyWallet(devPrivateKey(CLIENT_ACCOUNT)));
+  const session = await ChainSession.connect(config, devKeyWallet(devPrivateKey(options.clientAccount ?? 9)));
   const agent = new AgentClient({ endpoint: AGENT_URL, signer: session.requireSigner() });
   try {
     const pricePerHour = (await new ProviderRegistryClient(session).getProvider(provider)).pricePerHour;
+    const escrow = parseUnits('1', 18);
+    const openedAt = new Date().toISOString();
     const { runId } = await new RunRegistryClient(session).openRun({
       provider,
       bundleHash: bundle.bundleHash,
       nonce: BigInt(Date.now()),
       samplingSecret: sha256(`launch ${tag}`),
-      escrow: parseUnits('1', 18),
+      escrow,
       pricePerHour
     });
     await agent.login();
     await agent.createRun(runId, bundle.bytes);
-    await publishBundle(agent, bundle.bundleHash);
+    if (options.publish ?? true) {
+      await publishBundle(agent, bundle.bundleHash);
+    }
     await agent.stopRun(runId);
+    const run = {
+      chainId: config.chainId,
+      runRegistry: config.contracts.runRegistry,
+      runId,
+      provider,
+      endpoint: AGENT_URL,
+      bundleHash: bundle.bundleHash,
+      notebookHash: bundle.manifest.notebookHash,
+      escrow: escrow.toString(),
+      pricePerHour: pricePerHour.toString(),
+      openedAt,
+      state: 'stopped'
+    };
     return {
       bundleHash: bundle.bundleHash,
       runId,
       client: await session.address(),
-      notebookName: 'launched.ipynb',
-      source
+      notebookName,
+      source,
+      notebook: {
+        ...notebook,
+        metadata: {
+          ...notebook.metadata,
+          ain: { version: 1, runs: [run], receipts: [], checkpoints: [], verifications: [] }
+        }
+      }
     };
   } finally {
     agent.dispose();
