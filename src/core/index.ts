@@ -22,3 +22,4 @@ export * from './verify-objective.js';
 export * from './verify-checkpoints.js';
 export * from './verify-run.js';
 export * from './kernel-executor.js';
+export * from './launch-link.js';
