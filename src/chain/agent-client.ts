@@ -186,11 +186,20 @@ export class AgentClient {
   }
 
   /** GET /artifacts/{sha256}: a file a receipt committed to, or null when the agent does not have it. */
-  async artifact(sha256: Hex32): Promise<Uint8Array | null> {
-    const step = `downloading artifact ${sha256}`;
+  artifact(sha256: Hex32): Promise<Uint8Array | null> {
+    return this.bytes(`/artifacts/${sha256}`, `downloading artifact ${sha256}`);
+  }
+
+  /** GET /bundles/{hash}: a bundle of one of the client's runs (unchecked bytes: read them with readBundle). */
+  bundle(bundleHash: Hex32): Promise<Uint8Array | null> {
+    return this.bytes(`/bundles/${bundleHash}`, `downloading bundle ${bundleHash}`);
+  }
+
+  /** An authenticated binary GET; null on 404. */
+  private async bytes(path: string, step: string): Promise<Uint8Array | null> {
     let res: Response;
     try {
-      res = await fetch(`${this.endpoint}/artifacts/${sha256}`, {
+      res = await fetch(`${this.endpoint}${path}`, {
         headers: { authorization: `Bearer ${this.requireToken()}` }
       });
     } catch (e) {

@@ -97,6 +97,21 @@ describe('ain verify (real providers, real chain, local kernel)', () => {
       skipped: '0',
       cases: 5
     });
+
+    // With the run's own bundle instead of the folder (no --data needed): from the agent as the run's client
+    // (account 2), or from a file; another bundle is refused.
+    const base = ['verify', ran.file, '--rpc', rpc, '--data-dir', verifierDataDir(world)];
+    const fromAgent = await runAin([...base, '--bundle', 'agent', '--dev-account', '2']);
+    expect(fromAgent.code).toBe(0);
+    expect(fromAgent.stderr).toMatch(/using the run's bundle 0x[0-9a-f]{8}… \(2 files\)/);
+    expect((await runAin([...base, '--bundle', ran.bundleFile])).code).toBe(0);
+    const stranger = await runAin([...base, '--bundle', 'agent']);
+    expect(stranger.code).toBe(2);
+    expect(stranger.stderr).toMatch(/has not published bundle .* pass --bundle FILE/);
+    const other = await runNotebook(world, await provider('honest'), FIVE_CELLS.slice(0, 1), { files: DATA });
+    const wrong = await runAin([...base, '--bundle', other.bundleFile]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/is 0x[0-9a-f]{64}, not the run's bundle/);
     console.log(
       `figures: 5-cell notebook: original run ${ran.totalMs} ms (cells ${ran.executeMs} ms); ` +
         `ain verify --reproduce local ${result.ms} ms`

@@ -83,6 +83,8 @@ export interface IRanNotebook {
   /** The saved notebook with outputs and metadata.ain. */
   file: string;
   runId: Hex32;
+  /** The run's bundle, as the provider received it. */
+  bundleFile: string;
   secret: Hex32;
   evidence: IAinNotebookEvidence;
   token: string;
@@ -180,7 +182,9 @@ export async function runNotebook(
   notebook.metadata.ain = evidence;
   const file = path.join(folder, name);
   writeFileSync(file, JSON.stringify(notebook, null, 1) + '\n');
-  return { file, runId, secret, evidence, token, executeMs, totalMs: Date.now() - started };
+  const bundleFile = path.join(world.dir, `bundle-${runId.slice(2, 10)}.ainb`);
+  writeFileSync(bundleFile, bundle.bytes);
+  return { file, runId, bundleFile, secret, evidence, token, executeMs, totalMs: Date.now() - started };
 }
 
 /** Executes the cells in a fresh kernel of the run, as JupyterLab does (cell ids in the request metadata). */

@@ -10,10 +10,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isAddress } from 'ethers';
-import { createBundle } from '../../core/bundle-writer.js';
 import { isAinError, makeError } from '../../core/errors.js';
 import type { ICellExecutor, IVerificationReport, VerificationLevel } from '../../core/verification.js';
 import { verifyContext } from '../../core/verify-context.js';
@@ -23,12 +22,11 @@ import { recheckEvidence } from '../../chain/evidence-recheck.js';
 import { RunRegistryClient } from '../../chain/run-registry.js';
 import { ChainSession } from '../../chain/session.js';
 import { attestReport, readCheckpointSampling } from '../../chain/verify-chain.js';
-import { collectBundleFiles } from '../bundle-files.js';
+import { runBundle } from '../verify-bundle.js';
+import { startExecutor } from '../verify-executor.js';
 import { challengeRun } from '../challenge-flow.js';
 import { ICommand } from '../main.js';
 import { NodeEvidenceSource } from '../verify-evidence-source.js';
-import { startLocalExecutor } from '../verify-executor-local.js';
-import { startProviderExecutor } from '../verify-executor-provider.js';
 import {
   evidenceFails,
   evidenceJunit,
@@ -61,6 +59,8 @@ re-executes its run and compares cell by cell. Exit: 0 verified, 1 mismatch / fa
   --run RUN_ID          which run of the notebook (default: its latest run with receipts)
   --rtol X --atol X     default numeric tolerance (cells override with ain:rtol= / ain:atol= tags)
   --data PATH           a data file or folder the notebook reads (as with ain pack); repeatable
+  --bundle FILE|agent   re-execute with the run's own bundle (checked against its on-chain hash) instead of the
+                        notebook's folder: a .ainb file, or "agent" (published, or the client's copy)
   --artifacts DIR       artifacts for the solution level, named by path or sha256 (else the agent's, to its client)
   --data-dir DIR        verifier data: environment cache (default ~/.ain/verify)
   --budget TOKENS       escrow of a --reproduce <provider> run (default: 15 minutes at the provider's price)
@@ -84,6 +84,7 @@ const OPTIONS = {
   rtol: { type: 'string' },
   atol: { type: 'string' },
   data: { type: 'string', multiple: true, default: [] as string[] },
+  bundle: { type: 'string' },
   artifacts: { type: 'string' },
   'data-dir': { type: 'string' },
   budget: { type: 'string' },
@@ -118,6 +119,11 @@ export const command: ICommand = {
       ...(values.atol !== undefined ? { atol: Private.number(values.atol, '--atol') } : {})
     };
     const cellTimeoutMs = Private.number(values['cell-timeout']!, '--cell-timeout') * 1000;
+    const where = Private.where(values.reproduce!);
+    const budget =
+      values.budget !== undefined
+        ? BigInt(Math.round(Private.number(values.budget, '--budget') * 1e6)) * 10n ** 12n
+        : undefined;
     const file = resolve(positionals[0]);
     const log = (line: string) => console.error(`  ${line}`);
 
@@ -159,7 +165,28 @@ export const command: ICommand = {
       const wallet = await verifierWallet(values, run.chainId);
       const agent = await clientAgent(run, wallet, new RunRegistryClient(reader), log);
       const source = new NodeEvidenceSource({ evidence, agent, artifactsDir: values.artifacts, onNote: log });
-      executor = await Private.executor(values, file, config, log);
+      const bundle = values.bundle
+        ? await runBundle(
+            values.bundle,
+            (await new RunRegistryClient(reader).getRun(run.runId)).bundleHash,
+            run.endpoint,
+            agent,
+            log
+          )
+        : null;
+      executor = await startExecutor(
+        {
+          file,
+          where,
+          budget,
+          bundle,
+          config,
+          data: values.data ?? [],
+          dataDir: resolve(values['data-dir'] ?? join(homedir(), '.ain', 'verify')),
+          keys: values
+        },
+        log
+      );
       const stopOnSignal = () => void executor?.dispose().finally(() => process.exit(2));
       process.once('SIGINT', stopOnSignal);
       process.once('SIGTERM', stopOnSignal);
@@ -240,47 +267,14 @@ namespace Private {
     return n;
   }
 
-  export async function executor(
-    values: Values,
-    file: string,
-    config: Awaited<ReturnType<typeof runChainConfig>>,
-    log: (line: string) => void
-  ): Promise<ICellExecutor> {
-    const where = values.reproduce!;
-    const dataDir = resolve(values['data-dir'] ?? join(homedir(), '.ain', 'verify'));
-    if (where === 'local') {
-      return startLocalExecutor({ notebook: file, data: values.data, dataDir, onProgress: log });
-    }
-    if (!isAddress(where)) {
+  export function where(value: string): 'local' | string {
+    if (value !== 'local' && !isAddress(value)) {
       throw makeError(
         'VERIFY_INPUT_INVALID',
-        `--reproduce must be "local" or a provider's address (0x and 40 hex digits), not "${where}".`
+        `--reproduce must be "local" or a provider's address (0x and 40 hex digits), not "${value}".`
       );
     }
-    const session = await signingSession(config, values, '--reproduce <provider>');
-    const files = collectBundleFiles(dirname(file), file, values.data ?? []);
-    const bundle = createBundle({ notebookPath: basename(file), files });
-    const budget =
-      values.budget !== undefined
-        ? BigInt(Math.round(Private.number(values.budget, '--budget') * 1e6)) * 10n ** 12n
-        : undefined;
-    const inner = await startProviderExecutor({
-      session,
-      provider: where,
-      bundle,
-      budget,
-      onProgress: log
-    }).catch(e => {
-      session.close();
-      throw e;
-    });
-    return {
-      label: inner.label,
-      execute: (code, o) => inner.execute(code, o),
-      writeFile: (path, bytes) => inner.writeFile(path, bytes),
-      restart: () => inner.restart(),
-      dispose: () => inner.dispose().finally(() => session.close())
-    };
+    return value;
   }
 
   export function output(
