@@ -1,9 +1,9 @@
 /**
  * Shared set-up of the example verification specs: a client that runs an example notebook on a provider agent
- * (`ain provider start` as a child process, cli-process-fixture) as JupyterLab would (a bundle
- * of the notebook's folder, the run opened on-chain, a login, cells sent through /runs/{id}/jupyter with their
- * cell ids and tags), then writes the evidence a saved notebook carries (metadata.ain: the run with its salt, every
- * receipt with its artifacts, the anchored checkpoints) and the outputs the client saw. No mocks.
+ * (`ain provider start` as a child process, cli-process-fixture) as JupyterLab would — a bundle of the notebook's
+ * folder, the run opened on-chain, a login, cells sent through /runs/{id}/jupyter with their cell ids and tags —
+ * and then writes what a saved copy carries: the outputs the client saw and metadata.ain (the run with its salt,
+ * every receipt with its artifacts, the anchored checkpoints). No mocks.
  */
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
