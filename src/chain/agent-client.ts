@@ -233,7 +233,11 @@ export class AgentClient {
     const seen = new Set<number>();
     while (!signal.aborted) {
       try {
-        const headers: Record<string, string> = { authorization: `Bearer ${this.requireToken()}` };
+        // `accept` too: proxies such as jupyter-server-proxy stream only requests that ask for an event stream.
+        const headers: Record<string, string> = {
+          authorization: `Bearer ${this.requireToken()}`,
+          accept: 'text/event-stream'
+        };
         if (last > 0) {
           headers['last-event-id'] = String(last);
         }

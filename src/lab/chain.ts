@@ -15,6 +15,7 @@ import { IWalletAdapter, devKeyWallet, injectedWallet } from '../chain/wallet.js
 import type { IReceiptDomain } from '../core/receipt.js';
 import { labError } from './errors.js';
 import { probeAgent } from './agent-client.js';
+import { pageUrl } from './page-url.js';
 import { IAinChain, IAinProviderListing, IAinSettings, IAinSettingsValues } from './tokens.js';
 
 export const chainPlugin: JupyterFrontEndPlugin<IAinChain> = {
@@ -33,7 +34,8 @@ export function chainConfigOf(values: IAinSettingsValues): IChainConfig | null {
     return null;
   }
   return parseChainConfig({
-    rpcUrl: values.rpcUrl,
+    // A path (`/user/<name>/proxy/8545/` on a JupyterHub) is made absolute against this page.
+    rpcUrl: pageUrl(values.rpcUrl),
     chainId: values.chainId,
     contracts: { token, providerRegistry, runRegistry },
     deploymentBlock: values.deploymentBlock
@@ -131,11 +133,12 @@ export class AinChain implements IAinChain {
     const reputation = await Private.reputation(reader).catch(() => new Map<string, Private.IRep>());
     return Promise.all(
       records.map(async r => {
-        const probe = await probeAgent(r.endpoint);
+        const endpoint = pageUrl(r.endpoint);
+        const probe = await probeAgent(endpoint);
         const rep = reputation.get(r.address.toLowerCase());
         const listing: IAinProviderListing = {
           address: r.address,
-          endpoint: r.endpoint,
+          endpoint,
           pricePerHour: r.pricePerHour.toString(),
           stake: r.stake.toString(),
           capabilities: probe.capabilities ? JSON.stringify(probe.capabilities) : '',

@@ -16,6 +16,7 @@ import { RunRegistryClient } from '../chain/run-registry.js';
 import { ChainSession } from '../chain/session.js';
 import { probeAgent } from './agent-client.js';
 import { errorMessage } from './errors.js';
+import { pageUrl } from './page-url.js';
 import type { IFetchedBundle } from './launch-worker-api.js';
 import type { IUnpackedBundle } from './launch-bundle.js';
 
@@ -65,7 +66,7 @@ export async function runLinkFacts(options: {
       rows.push(['Author', `${run.client} (opened and paid for the run)`]);
       // The registry's endpoint first: the notebook's record of it is anyone's words.
       const registered = await new ProviderRegistryClient(session!).getProvider(run.provider).then(
-        p => p.endpoint,
+        p => pageUrl(p.endpoint),
         () => ''
       );
       const endpoint = registered || record?.endpoint || '';

@@ -94,7 +94,9 @@ describe('binder/ (mybinder.org)', () => {
             PATH: `${path.join(ROOT, '.venv', 'bin')}${path.delimiter}${process.env.PATH}`,
             AIN_CHAIN_PORT: String(chainPort),
             AIN_PROVIDER_PORT: String(providerPort),
-            AIN_LAB_SETTINGS_DIR: path.join(home, 'lab-settings')
+            AIN_LAB_SETTINGS_DIR: path.join(home, 'lab-settings'),
+            // As on mybinder.org, where JupyterHub serves this server under /user/<name>/.
+            JUPYTERHUB_SERVICE_PREFIX: '/user/ain-test/'
           },
           encoding: 'utf8',
           timeout: 180_000
@@ -128,13 +130,20 @@ describe('binder/ (mybinder.org)', () => {
       )['jupyterlab-ain:settings'];
       const deployment = JSON.parse(readFileSync(path.join(dev, 'chain', 'deployment.json'), 'utf8'));
       expect(settings).toMatchObject({
-        rpcUrl: `http://127.0.0.1:${chainPort}`,
+        // The page reaches the chain through jupyter-server-proxy, at a path it resolves against its origin.
+        rpcUrl: `/user/ain-test/proxy/${chainPort}/`,
         chainId: 31337,
         contracts: deployment.contracts,
         walletMode: 'development-key'
       });
       expect(settings.developmentKey).toMatch(/^0x[0-9a-f]{64}$/);
-      expect(readFileSync(path.join(dev, 'logs', 'provider.log'), 'utf8')).toMatch(/^listening\s+/m);
+      // Registered on-chain with its proxy path, for the same reason.
+      expect(readFileSync(path.join(dev, 'logs', 'provider.log'), 'utf8')).toMatch(
+        new RegExp(
+          `^listening\\s+http://127.0.0.1:${providerPort} \\(public /user/ain-test/proxy/${providerPort};`,
+          'm'
+        )
+      );
     } finally {
       for (const pid of pids()) {
         try {

@@ -48,7 +48,8 @@ Offer:
   --price TOKENS            price per hour in tokens (default 1)
   --stake TOKENS            stake at first registration (default: the registry's minimum)
   --capabilities JSON       capability summary, e.g. '{"gpu":false,"memoryMb":4096}' (or @file.json)
-  --public-url URL          the endpoint registered on-chain (default http://<host>:<port>)
+  --public-url URL          the endpoint registered on-chain (default http://<host>:<port>); a path such as
+                            /user/<name>/proxy/8601 (jupyter-server-proxy on a JupyterHub) is resolved by each page
 Service:
   --host ADDR --port N      listen address (default 127.0.0.1:8888; port 0 picks a free one)
   --allow-origin ORIGIN     a web page origin that may call the agent (CORS, WebSockets), e.g. the JupyterLab
@@ -159,7 +160,9 @@ export const command: ICommand = {
     try {
       const url = await server.listen(Private.int(values.port!, '--port'), host);
       const publicUrl = (values['public-url'] ?? url).replace(/\/+$/, '');
-      agent.auth.domain = new URL(publicUrl).host;
+      // A path (`/user/<name>/proxy/8601`, served by jupyter-server-proxy on a JupyterHub) is resolved by each
+      // page against its own origin; the EIP-4361 domain is then this agent's own address.
+      agent.auth.domain = new URL(publicUrl, url).host;
       const registry = new ProviderRegistryClient(session);
       const stake = values.stake !== undefined ? parseUnits(values.stake, 18) : await registry.minStake();
       const offer = providerOffer(publicUrl, price, agent.options.capabilities!);
