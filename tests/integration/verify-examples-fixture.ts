@@ -22,8 +22,8 @@ import { PRICE, waitFor } from './agent-service-fixture';
 import { ENV_CACHE } from './agent-kernel-fixture';
 import { ROOT } from './cli-process-fixture';
 
-export const TRAIN_DIR = path.join(ROOT, 'examples', 'train-classifier');
-export const TRAIN_NOTEBOOK = path.join(TRAIN_DIR, 'train-classifier.ipynb');
+export const ROOT_EXAMPLES = path.join(ROOT, 'examples');
+export const TRAIN_NOTEBOOK = path.join(ROOT_EXAMPLES, 'train-classifier', 'train-classifier.ipynb');
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- notebooks are plain JSON read loosely here */
 

@@ -1,10 +1,12 @@
 /**
- * Solution verification of examples/train-classifier against real processes: anvil, two `ain provider start`
- * child processes (an honest one and one started with `--fault tamper-outputs`), the notebook's cells driven
- * through /runs/{id}/jupyter with @jupyterlab/services as JupyterLab would, and the verifier's own local kernel
- * (ain verify's local executor: uv environment of the example's requirements.txt, a jupyter server, ipykernel).
- * The verifier fetches the model the receipts commit to from the agent by its sha256 and runs only the objective
- * cell. Environments live in the shared test cache, so only a machine's first run installs scikit-learn.
+ * The examples verified against real processes: anvil, two `ain provider start` child processes (an honest one
+ * and one started with `--fault tamper-outputs`), each notebook's cells driven through /runs/{id}/jupyter with
+ * @jupyterlab/services as JupyterLab would, and the verifier's own local kernel (ain verify's local executor: a uv
+ * environment of the example's requirements.txt, a jupyter server, ipykernel).
+ * - train-classifier, solution level: the verifier fetches the model the receipts commit to from the agent by its
+ *   sha256 and runs only the objective cell;
+ * - seeded-analysis and noisy-results, execution level: every cell re-executed and compared.
+ * Environments live in the shared test cache, so only a machine's first run installs scikit-learn and pandas.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +15,7 @@ import { Wallet } from 'ethers';
 import { tamperText } from '../../src/agent/faults';
 import { readMetric } from '../../src/core/verify-objective';
 import { verificationRecords, verifyNotebook } from '../../src/core/verify-run';
-import type { IVerificationReport } from '../../src/core/verification';
+import type { IVerificationReport, VerificationLevel } from '../../src/core/verification';
 import { devPrivateKey } from '../../src/chain/dev-chain';
 import { NodeEvidenceSource } from '../../src/cli/verify-evidence-source';
 import { startLocalExecutor } from '../../src/cli/verify-executor-local';
@@ -23,6 +25,7 @@ import { IAgentProcess, buildCli, startAgentProcess, stopAllProcesses } from './
 import {
   IProviderRun,
   Step,
+  ROOT_EXAMPLES,
   TRAIN_NOTEBOOK,
   cellById,
   dataDirWithSharedEnvironments,
@@ -34,7 +37,7 @@ jest.setTimeout(600_000);
 /** The notebook's cells in order: load, split, train (commits outputs/model.pkl), objective. */
 const HONEST: Step[] = [{ cell: 'train-1' }, { cell: 'train-3' }, { cell: 'train-4' }, { cell: 'train-6' }];
 
-describe('the training example, verified by its objective (real agents, real chain, local verifier kernel)', () => {
+describe('the examples, verified against real agents (real chain, local verifier kernel)', () => {
   let chain: IChainFixture;
   let dir: string;
   let deploymentFile: string;
@@ -54,15 +57,19 @@ describe('the training example, verified by its objective (real agents, real cha
     '--log-level', 'warn'
   ]; // prettier-ignore
 
-  /** Solution verification of a run's saved notebook in a fresh local kernel, artifacts from the agent. */
-  async function verify(run: IProviderRun): Promise<IVerificationReport> {
+  /** Verification of a run's saved notebook in a fresh local kernel, claimed outputs and artifacts from the agent. */
+  async function verify(
+    run: IProviderRun,
+    level: VerificationLevel = 'solution',
+    notebook = TRAIN_NOTEBOOK
+  ): Promise<IVerificationReport> {
     const executor = await startLocalExecutor({
-      notebook: TRAIN_NOTEBOOK,
+      notebook,
       dataDir: dataDirWithSharedEnvironments(mkdtempSync(path.join(dir, 'verifier-')))
     });
     try {
       const source = new NodeEvidenceSource({ evidence: run.evidence, agent: run.agent });
-      return await verifyNotebook(run.notebook, run.evidence, executor, source, { level: 'solution' });
+      return await verifyNotebook(run.notebook, run.evidence, executor, source, { level });
     } finally {
       await executor.dispose();
     }
@@ -199,5 +206,50 @@ describe('the training example, verified by its objective (real agents, real cha
     expect(objective.objective!.recomputed).toBeGreaterThanOrEqual(0.9);
     expect(objective.objective!.recomputed).toBeLessThan(honestClaim);
     expect(objective.detail).toContain(`the provider claimed ${honestClaim}, but the metric recomputes to`);
+  });
+
+  it('the seeded analysis reproduces identically on a local kernel (execution level)', async () => {
+    const notebook = path.join(ROOT_EXAMPLES, 'seeded-analysis', 'seeded-analysis.ipynb');
+    const run = await runOnProvider({
+      url: honest.url,
+      client: chain.client,
+      provider: new Wallet(devPrivateKey(1)).address,
+      notebookFile: notebook,
+      steps: ['seeded-1', 'seeded-2', 'seeded-3', 'seeded-5'].map(cell => ({ cell }))
+    });
+    const report = await verify(run, 'execution', notebook);
+    expect(report.error).toBeUndefined();
+    expect(report.outcome).toBe('verified');
+    expect(report.steps.map(s => [s.cellId, s.verdict])).toEqual([
+      ['seeded-1', 'identical'],
+      ['seeded-2', 'identical'],
+      ['seeded-3', 'identical'],
+      ['seeded-5', 'identical']
+    ]);
+  });
+
+  it('the noisy results reproduce within their tagged tolerances, every other cell identically', async () => {
+    const notebook = path.join(ROOT_EXAMPLES, 'noisy-results', 'noisy-results.ipynb');
+    const run = await runOnProvider({
+      url: honest.url,
+      client: chain.client,
+      provider: new Wallet(devPrivateKey(1)).address,
+      notebookFile: notebook,
+      steps: ['noisy-1', 'noisy-3', 'noisy-5', 'noisy-6', 'noisy-7'].map(cell => ({ cell }))
+    });
+    const report = await verify(run, 'execution', notebook);
+    expect(report.error).toBeUndefined();
+    expect(report.outcome).toBe('verified');
+    const verdicts = Object.fromEntries(report.steps.map(s => [s.cellId, s.verdict]));
+    expect(verdicts).toMatchObject({
+      'noisy-1': 'identical',
+      'noisy-6': 'identical',
+      'noisy-7': 'identical'
+    });
+    // An unseeded estimate (6 decimals) and an order-dependent float sum (17 digits) come out the same twice
+    // with a chance below 1e-3 each: the two together, well below 1e-5.
+    const noisy = [verdicts['noisy-3'], verdicts['noisy-5']];
+    noisy.forEach(v => expect(['within-tolerance', 'identical']).toContain(v));
+    expect(noisy).toContain('within-tolerance');
   });
 });
