@@ -2,3 +2,4 @@ import './base.css';
 import './evidence.css';
 import './runs.css';
 import './launch.css';
+import './verify.css';

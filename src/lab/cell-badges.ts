@@ -16,13 +16,15 @@ import { EvidenceManager } from './evidence.js';
 import { ICellBadge, sourceCodeHash } from './evidence-model.js';
 import { BadgeState, IAinEvidence } from './tokens.js';
 
+type CommandRegistry = JupyterFrontEnd['commands'];
+
 /** What each state reads as on the badge. */
 export const BADGE_LABELS: Record<BadgeState, string> = {
   none: '',
   running: 'running',
   signed: 'signed',
   anchored: 'anchored',
-  'checkpoint-checked': 'checkpoint ✓',
+  'checkpoint-checked': 'sampled ✓',
   reproduced: 'reproduced',
   'objective-verified': 'objective ✓',
   mismatch: 'mismatch',
@@ -92,16 +94,41 @@ export class CellBadge extends Widget {
     }
   }
 
-  /** The details dialog: provider, receipt fields, Merkle proof, transaction and block, what was compared. */
+  /**
+   * The details dialog: provider, receipt fields, Merkle proof, transaction and block, what was compared; with
+   * the side-by-side view of a mismatch and a challenge of the run when the evidence supports one.
+   */
   async showDetails(): Promise<void> {
-    if (!this._badge) {
+    const badge = this._badge;
+    if (!badge) {
       return;
     }
-    await showDialog({
-      title: `AI Network evidence: ${BADGE_LABELS[this._badge.state] || 'none'}`,
-      body: new Widget({ node: renderBadgeDetails(this._badge) }),
-      buttons: [Dialog.okButton({ label: 'Close' })]
+    const { commands } = this._options;
+    const args = {
+      path: this._options.path(),
+      cellId: this._options.cell.model.id,
+      ...(badge.receipt ? { runId: badge.receipt.runId, step: badge.receipt.signed.receipt.step } : {})
+    };
+    const offer = (id: string) => !!commands && commands.hasCommand(id) && commands.isEnabled(id, args);
+    const actions: [string, string][] = [];
+    if (badge.state === 'mismatch' && offer(CommandIDs.showComparison)) {
+      actions.push([CellBadge.SIDE_BY_SIDE, CommandIDs.showComparison]);
+    }
+    if (badge.receipt && offer(CommandIDs.challenge)) {
+      actions.push([CellBadge.CHALLENGE, CommandIDs.challenge]);
+    }
+    const result = await showDialog({
+      title: `AI Network evidence: ${BADGE_LABELS[badge.state] || 'none'}`,
+      body: new Widget({ node: renderBadgeDetails(badge) }),
+      buttons: [
+        ...actions.map(([label]) => Dialog.createButton({ label, displayType: 'default', accept: true })),
+        Dialog.okButton({ label: 'Close' })
+      ]
     });
+    const chosen = actions.find(([label]) => label === result.button.label);
+    if (chosen && commands) {
+      await commands.execute(chosen[1], args);
+    }
   }
 
   dispose(): void {
@@ -135,14 +162,21 @@ export namespace CellBadge {
     manager: EvidenceManager;
     /** The notebook's current path (it changes on rename). */
     path: () => string;
+    /** The app's commands: the details dialog offers the side-by-side view and the challenge through them. */
+    commands?: CommandRegistry;
   }
+
+  /** Labels of the details dialog's action buttons. */
+  export const SIDE_BY_SIDE = 'Side by side';
+  export const CHALLENGE = 'Challenge';
 }
 
 /** Follows one notebook's cells and keeps a badge on each code cell. */
 export class CellBadgeTracker implements IDisposable {
-  constructor(panel: NotebookPanel, manager: EvidenceManager) {
+  constructor(panel: NotebookPanel, manager: EvidenceManager, commands?: CommandRegistry) {
     this._panel = panel;
     this._manager = manager;
+    this._commands = commands;
     manager.changed.connect(this._onEvidenceChanged, this);
     void panel.context.ready.then(() => {
       if (this._isDisposed) {
@@ -188,7 +222,8 @@ export class CellBadgeTracker implements IDisposable {
             const badge = new CellBadge({
               cell: cell as CodeCell,
               manager: this._manager,
-              path: () => this._panel.context.path
+              path: () => this._panel.context.path,
+              commands: this._commands
             });
             (cell.inputArea.layout as PanelLayout).addWidget(badge);
             this._badges.set(cell, badge);
@@ -247,6 +282,7 @@ export class CellBadgeTracker implements IDisposable {
   private _frame = 0;
   private readonly _panel: NotebookPanel;
   private readonly _manager: EvidenceManager;
+  private readonly _commands: CommandRegistry | undefined;
   private readonly _badges = new Map<Cell, CellBadge>();
   private readonly _pending = new Set<Cell>();
   private _isDisposed = false;
@@ -254,15 +290,17 @@ export class CellBadgeTracker implements IDisposable {
 
 /** Adds a CellBadgeTracker to every notebook panel. */
 export class CellBadgeExtension implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel> {
-  constructor(manager: EvidenceManager) {
+  constructor(manager: EvidenceManager, commands?: CommandRegistry) {
     this._manager = manager;
+    this._commands = commands;
   }
 
   createNew(panel: NotebookPanel): IDisposable {
-    return new CellBadgeTracker(panel, this._manager);
+    return new CellBadgeTracker(panel, this._manager, this._commands);
   }
 
   private readonly _manager: EvidenceManager;
+  private readonly _commands: CommandRegistry | undefined;
 }
 
 /** The badges plugin. */
@@ -280,7 +318,7 @@ function activateCellBadges(app: JupyterFrontEnd, evidence: IAinEvidence): void 
     console.warn("jupyterlab-ain: cell badges need the extension's own IAinEvidence; badges are off.");
     return;
   }
-  app.docRegistry.addWidgetExtension('Notebook', new CellBadgeExtension(evidence));
+  app.docRegistry.addWidgetExtension('Notebook', new CellBadgeExtension(evidence, app.commands));
   app.commands.addCommand(CommandIDs.showCellEvidence, {
     label: 'Show AI Network Evidence of the Cell',
     caption: 'Provider, receipt, Merkle proof, transaction and block, and what was compared',

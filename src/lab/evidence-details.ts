@@ -5,6 +5,7 @@
  */
 import { BADGE_STATE_TEXT } from './evidence-text.js';
 import type { ICellBadge } from './evidence-model.js';
+import type { IAinVerificationRecord } from './tokens.js';
 
 /** Renders the details of `badge`. */
 export function renderBadgeDetails(badge: ICellBadge): HTMLElement {
@@ -60,13 +61,30 @@ export function renderBadgeDetails(badge: ICellBadge): HTMLElement {
     section(
       root,
       'What was compared',
-      badge.verifications.map(v => [
-        `${v.level} (${v.at})`,
-        v.detail + (v.txHash ? `\nAttestation ${v.txHash}` : '')
-      ])
+      badge.verifications.map(v => [`${v.level} (${v.at})`, verificationText(v)])
     );
   }
   return root;
+}
+
+/** A verification in words: what was compared, where, the objective's two numbers, the attestation. */
+export function verificationText(v: IAinVerificationRecord): string {
+  const lines = [v.detail];
+  if (v.objective) {
+    const n = (x: number | null) => (x === null ? 'none' : String(x));
+    lines.push(
+      `Objective ${v.objective.rule}: recomputed ${n(v.objective.metric)}, claimed ${n(v.objective.claimed)}`
+    );
+  }
+  if (v.method || v.executor) {
+    lines.push(
+      `${v.method ?? 'verification'}${v.executor ? ` on ${v.executor}` : ''}${v.verdict ? `: ${v.verdict}` : ''}`
+    );
+  }
+  if (v.txHash) {
+    lines.push(`On-chain: transaction ${v.txHash}${v.verifier ? ` (verifier ${v.verifier})` : ''}`);
+  }
+  return lines.join('\n');
 }
 
 function section(root: HTMLElement, title: string, rows: [string, string][]): void {

@@ -20,6 +20,7 @@ import { evidencePlugin } from './evidence.js';
 import { sidebarPlugin } from './sidebar.js';
 import { verifyWorkerPlugin } from './verify-worker-plugin.js';
 import { launchLinkPlugin } from './launch-link.js';
+import { verifyPlugin } from './verify-plugin.js';
 
 const plugins: (JupyterFrontEndPlugin<unknown> | ServiceManagerPlugin<unknown>)[] = [
   notebookHashPlugin,
@@ -38,6 +39,8 @@ const plugins: (JupyterFrontEndPlugin<unknown> | ServiceManagerPlugin<unknown>)[
   cellBadgesPlugin,
   sidebarPlugin,
   budgetStatusPlugin,
+  // Verification: reproduce, checkpoints, objective, attestations and challenges.
+  verifyPlugin,
   // Launch links: open a notebook from a link, offer to run or reproduce it; copy links and badges.
   launchLinkPlugin
 ];

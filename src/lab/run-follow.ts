@@ -96,8 +96,8 @@ export function warnEquivocation(
 ): string {
   const label = providerLabel({ address: run.record.provider, capabilities: '' });
   return Notification.warning(
-    `${label} signed two different receipts for step ${step} of run ${run.record.runId.slice(0, 10)}…: ` +
-      'proof of equivocation. Challenge it on-chain to slash the provider’s stake.',
+    // Notifications show 140 characters: the run is the one this notebook follows live.
+    `${label} signed two different receipts for step ${step}: proof of equivocation. Challenge it to slash its stake.`,
     {
       autoClose: false,
       actions: [

@@ -21,8 +21,8 @@ import type { IAinRunChange, IAinRunRecord, IAinRuns } from './tokens.js';
 export function keepSecret(store: SamplingSecretStore, run: IRunKey, secret: Hex32): void {
   if (!store.put(run, secret)) {
     Notification.warning(
-      'This browser offers no local storage: the run’s sampling secret cannot be kept for its reveal, so its ' +
-        'checkpoints cannot be sampled later (reproduction and objective checks still work).',
+      'No local storage in this browser: the sampling secret cannot wait for its reveal; checkpoints of this run ' +
+        'cannot be sampled.',
       { autoClose: false }
     );
   }
@@ -98,21 +98,19 @@ export async function revealAfterFinalAnchor(options: {
       })
   };
   if (!(await waitForFinalAnchor(run, options.changed, options.timeoutMs))) {
+    // (Notifications show 140 characters.)
     Notification.warning(
-      `Run ${short} stopped, but the provider has not anchored all its receipts within ` +
-        `${Math.round((options.timeoutMs ?? FINAL_ANCHOR_TIMEOUT_MS) / 1000)} s: the sampling secret stays ` +
-        'private for now. "Check checkpoints" reveals it when you choose.',
+      `Run ${short}: not all receipts anchored in time; the sampling secret stays private. Check checkpoints reveals it.`,
       { autoClose: false, actions: [later] }
     );
     return;
   }
   try {
     const { txHash } = await options.reveal();
-    Notification.success(
-      `Run ${short}: every receipt is anchored; the sampling secret is revealed on-chain (transaction ` +
-        `${txHash}). Verifiers can now sample its checkpoints.`,
-      { autoClose: 8000, actions: [later] }
-    );
+    Notification.success(`Run ${short}: sampling secret revealed (tx ${txHash})`, {
+      autoClose: 8000,
+      actions: [later]
+    });
   } catch (e) {
     Notification.error(`Run ${short}: revealing the sampling secret failed. ${errorMessage(e)}`, {
       autoClose: false,

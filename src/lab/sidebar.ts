@@ -9,6 +9,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import { formatUnits } from 'ethers';
 import { CommandIDs } from './command-ids.js';
+import { latestVerificationSummary } from './verify-model.js';
 import {
   IAinChain,
   IAinEvidence,
@@ -129,7 +130,7 @@ export class AinSidebar extends Widget {
       seen.add(run.record.runId);
       const checks = evidence.lastCheck(run.path)?.receipts.filter(c => c.runId === run.record.runId) ?? [];
       runsSection.appendChild(
-        this._run(run.record, run.path, run.receipts.length, checks, run.spent(), true)
+        this._run(run.record, run.path, run.receipts.length, checks, run.spent(), true, run.reproduces)
       );
     }
     for (const path of evidence.paths()) {
@@ -157,11 +158,13 @@ export class AinSidebar extends Widget {
     receiptCount: number,
     checks: IAinReceiptCheck[],
     spent: string | null,
-    live: boolean
+    live: boolean,
+    reproduces?: string
   ): HTMLElement {
     const node = h('div', 'jp-AinSidebar-run', '');
     node.dataset.runId = record.runId;
-    node.appendChild(h('div', 'jp-AinSidebar-runTitle', `${path} · ${record.state}`));
+    const role = reproduces ? ` (verifier run of ${short(reproduces)})` : '';
+    node.appendChild(h('div', 'jp-AinSidebar-runTitle', `${path}${role} · ${record.state}`));
     node.appendChild(row('Run', short(record.runId)));
     node.appendChild(row('Provider', short(record.provider)));
     const end = record.endedAt ? Date.parse(record.endedAt) : live ? Date.now() : NaN;
@@ -199,7 +202,48 @@ export class AinSidebar extends Widget {
       }
       node.appendChild(actions);
     }
+    if (!reproduces) {
+      this._verification(node, record, path);
+    }
     return node;
+  }
+
+  /** The run's latest verification, its challenges, and the verification actions. */
+  private _verification(node: HTMLElement, record: IAinRunRecord, path: string): void {
+    const { commands, evidence } = this._options;
+    const ev = evidence.evidence(path);
+    const summary = latestVerificationSummary(ev, record.runId);
+    const verified = row('Verified', summary ?? 'not verified yet');
+    verified.classList.add('jp-AinSidebar-verification');
+    node.appendChild(verified);
+    for (const e of (ev?.equivocations ?? []).filter(x => x.runId === record.runId)) {
+      const challenge = row(
+        'Equivocation',
+        e.challengeTx
+          ? `step ${e.step}: challenged, provider slashed in ${e.challengeTx}`
+          : `step ${e.step}: two receipts signed; not challenged yet`
+      );
+      challenge.classList.add('jp-AinSidebar-equivocation');
+      node.appendChild(challenge);
+    }
+    const actions = h('div', 'jp-AinSidebar-actions jp-AinSidebar-verifyActions', '');
+    const args = { path, runId: record.runId };
+    const items: [string, string][] = [
+      ['Reproduce', CommandIDs.reproduce],
+      ['Check checkpoints', CommandIDs.verifyCheckpoints],
+      ['Check objective', CommandIDs.verifyObjective]
+    ];
+    if (commands.hasCommand(CommandIDs.challenge) && commands.isEnabled(CommandIDs.challenge, args)) {
+      items.push(['Challenge', CommandIDs.challenge]);
+    }
+    for (const [label, id] of items) {
+      if (commands.hasCommand(id)) {
+        const button = this._button(label, () => commands.execute(id, args));
+        button.dataset.command = id;
+        actions.appendChild(button);
+      }
+    }
+    node.appendChild(actions);
   }
 
   private _section(title: string, kind: string): HTMLElement {

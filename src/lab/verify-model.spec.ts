@@ -35,7 +35,15 @@ function report(): IVerificationReport {
         claimed: [],
         reproduced: []
       },
-      { step: 0, cellId: 'a', cellIndex: 0, verdict: 'identical', detail: 'Reproduced: identical outputs.' },
+      {
+        step: 0,
+        cellId: 'a',
+        cellIndex: 0,
+        verdict: 'identical',
+        detail: 'Reproduced: identical outputs.',
+        claimed: [],
+        reproduced: []
+      },
       { step: 2, verdict: 'not-sampled', detail: 'Not in a sampled checkpoint.', claimed: [], reproduced: [] }
     ],
     attestation: { verdict: 'mismatch', receiptCount: 3, resultRoot: RUN, score: '1' },

@@ -84,9 +84,13 @@ export function resultRows(report: IVerificationReport, notebook: object): IResu
     }));
 }
 
-/** Whether a step has both sides to show side by side. */
+/** Whether a step has two different sides worth showing side by side (identical ones have nothing to show). */
 export function isComparable(s: IStepResult): boolean {
-  return s.claimed !== undefined && s.reproduced !== undefined && s.verdict !== 'not-sampled';
+  return (
+    s.claimed !== undefined &&
+    s.reproduced !== undefined &&
+    !['not-sampled', 'identical', 'skipped'].includes(s.verdict)
+  );
 }
 
 function firstLine(source: string): string {
