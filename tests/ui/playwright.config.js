@@ -1,5 +1,6 @@
 // Browser tests in Debian's chromium (no browser download: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1), driven by galata
-// against a real JupyterLab started the way users start it: `ain dev`.
+// against a real JupyterLab started the way users start it: `ain dev`, here with two cheating providers as well
+// (--fault-provider: cheat-tamper-outputs on 8603, cheat-equivocate on 8604) for the verification tests.
 const path = require('node:path');
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
@@ -33,7 +34,7 @@ module.exports = {
     }
   },
   webServer: {
-    command: `node ${path.join(root, 'bin', 'ain.js')} dev --port 8888 --no-browser --reset-examples -- --config ${path.join(
+    command: `node ${path.join(root, 'bin', 'ain.js')} dev --port 8888 --no-browser --reset-examples --fault-provider tamper-outputs --fault-provider equivocate -- --config ${path.join(
       __dirname,
       'jupyter_server_test_config.py'
     )}`,

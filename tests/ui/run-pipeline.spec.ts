@@ -5,91 +5,56 @@
  * there with signed receipts arriving through IAinRuns; then back to a local kernel; and a provisioning error that
  * leaves the notebook intact.
  */
-import { expect, galata, test } from '@jupyterlab/galata';
-import type { Page } from '@playwright/test';
+import { expect, galata, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { join } from 'node:path';
+import {
+  SHOTS,
+  kernelState,
+  openNotebook,
+  outputsOf,
+  pickKernel,
+  providerSpecs,
+  runsState
+} from './run-fixture';
 
-const SHOTS = join(__dirname, 'screenshots');
-
-/** A three-cell notebook; the second cell prints where Python runs (the provider's environment or the local venv). */
-function notebook(tag: string): string {
-  const cell = (id: string, source: string) => ({
-    cell_type: 'code',
-    id,
-    metadata: {},
-    execution_count: null,
-    outputs: [],
-    source
-  });
-  return JSON.stringify({
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: {
-      kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' },
-      language_info: { name: 'python' }
-    },
-    cells: [
-      cell('cell-a', `x = 6 * 7  # ${tag}\nprint(x)`),
-      cell('cell-b', 'import sys\nprint("prefix", sys.prefix)'),
-      cell('cell-c', 'print(x + 1)')
-    ]
-  });
+/** Three cells; the second prints where Python runs (the provider's environment or the local venv). */
+function cells(tag: string): [string, string][] {
+  return [
+    ['cell-a', `x = 6 * 7  # ${tag}\nprint(x)`],
+    ['cell-b', 'import sys\nprint("prefix", sys.prefix)'],
+    ['cell-c', 'print(x + 1)']
+  ];
 }
 
-/** The kernel of the open notebook: its spec name and whether it is connected and ready. */
-async function kernelState(page: Page): Promise<{ name: string; ready: boolean }> {
-  return page.evaluate(() => {
-    const app = (window as any).jupyterapp;
-    const panel = app.shell.currentWidget;
-    const ctx = panel?.sessionContext;
-    const kernel = ctx?.session?.kernel;
-    return {
-      name: kernel?.name ?? '',
-      ready: !!ctx?.isReady && kernel?.connectionStatus === 'connected' && kernel?.status === 'idle'
-    };
-  });
-}
-
-/** What IAinRuns knows (read through the plugin registry: tests only). */
-async function runsState(
-  page: Page
-): Promise<{ state: string; receipts: (string | undefined)[]; checkpoints: number }[]> {
-  return page.evaluate(async () => {
-    const app = (window as any).jupyterapp;
-    const token = [...app.pluginRegistry._services.keys()].find(
-      (t: any) => t.name === 'jupyterlab-ain:IAinRuns'
+/**
+ * Opens a three-cell notebook and picks dev-provider-1 in the stock kernel picker: the providers are kernel specs
+ * next to the local kernel, and the choice opens the same confirmation as "Run on AI Network" (providers with
+ * reachability, the environment, the budget), which is left open.
+ */
+async function pickerFromKernelPicker(page: IJupyterLabPageFixture, tmpPath: string): Promise<void> {
+  await openNotebook(page, tmpPath, 'remote.ipynb', cells('remote'));
+  // The honest providers of `ain dev` (and the cheating ones of --fault-provider) are kernel specs.
+  await expect
+    .poll(() => providerSpecs(page), { timeout: 30_000 })
+    .toEqual(
+      expect.arrayContaining([
+        'AI Network · dev-provider-1 · 1 AIN/h',
+        'AI Network · dev-provider-2 · 2 AIN/h'
+      ])
     );
-    const runs = await app.resolveRequiredService(token);
-    return runs.runs.map((r: any) => ({
-      state: r.record.state,
-      receipts: r.receipts.map((x: any) => x.cellId),
-      checkpoints: r.checkpoints.filter((c: any) => c.txHash).length
-    }));
-  });
-}
-
-/** Opens the stock kernel picker and picks the option whose label matches `label`. */
-async function pickKernel(page: Page, label: RegExp, screenshot?: string): Promise<void> {
-  await page
-    .locator(
-      '.jp-NotebookPanel-toolbar .jp-KernelName, .jp-NotebookPanel-toolbar [data-jp-item-name="kernelName"]'
-    )
-    .first()
-    .click();
-  const dialog = page.locator('.jp-Dialog');
-  await expect(dialog).toBeVisible();
-  const select = dialog.locator('select');
-  const option = select.locator('option', { hasText: label });
-  await expect(option).toHaveCount(1);
-  await select.selectOption({ label: (await option.textContent())!.trim() });
-  if (screenshot) {
-    await page.screenshot({ path: join(SHOTS, screenshot) });
-  }
-  await dialog.locator('.jp-mod-accept').click();
-}
-
-async function outputsOf(page: Page): Promise<string[]> {
-  return (await page.locator('.jp-Cell .jp-OutputArea-output').allInnerTexts()).map(t => t.trim());
+  await pickKernel(page, /dev-provider-1/, 'kernel-picker.png');
+  const picker = page.locator('.jp-AinRunPicker');
+  await expect(picker).toBeVisible();
+  await expect(picker.locator('.jp-AinRunPicker-provider', { hasText: /dev-provider-[12]/ })).toHaveCount(2);
+  await expect(picker.locator('.jp-AinRunPicker-provider input:checked')).toHaveCount(1);
+  await expect(
+    picker.locator('.jp-AinRunPicker-provider', { has: page.locator('input:checked') })
+  ).toContainText('dev-provider-1');
+  await expect(
+    picker.locator('.jp-AinRunPicker-provider', { hasText: /dev-provider-[12]/ }).locator('.jp-mod-reachable')
+  ).toHaveCount(2);
+  await expect(picker.locator('.jp-AinRunPicker-envKind')).toContainText('Detected');
+  await page.screenshot({ path: join(SHOTS, 'run-picker.png') });
 }
 
 test.describe('Run on AI Network', () => {
@@ -102,38 +67,7 @@ test.describe('Run on AI Network', () => {
     tmpPath
   }) => {
     test.setTimeout(120_000);
-    const path = `${tmpPath}/remote.ipynb`;
-    await page.contents.uploadContent(notebook('remote'), 'text', path);
-    await page.notebook.openByPath(path);
-    await page.notebook.activate('remote.ipynb');
-    await expect.poll(async () => (await kernelState(page)).ready, { timeout: 60_000 }).toBe(true);
-
-    // Both local providers appear as kernel specs next to the local kernel.
-    await expect
-      .poll(
-        () =>
-          page.evaluate(() =>
-            Object.values((window as any).jupyterapp.serviceManager.kernelspecs.specs?.kernelspecs ?? {})
-              .map((s: any) => s.display_name)
-              .filter((n: string) => n.startsWith('AI Network'))
-              .sort()
-          ),
-        { timeout: 30_000 }
-      )
-      .toEqual(['AI Network · dev-provider-1 · 1 AIN/h', 'AI Network · dev-provider-2 · 2 AIN/h']);
-
-    await pickKernel(page, /dev-provider-1/, 'kernel-picker.png');
-    // The same confirmation as "Run on AI Network": providers with reachability, the environment, the budget.
-    const picker = page.locator('.jp-AinRunPicker');
-    await expect(picker).toBeVisible();
-    await expect(picker.locator('.jp-AinRunPicker-provider')).toHaveCount(2);
-    await expect(picker.locator('.jp-AinRunPicker-provider input:checked')).toHaveCount(1);
-    await expect(
-      picker.locator('.jp-AinRunPicker-provider', { has: page.locator('input:checked') })
-    ).toContainText('dev-provider-1');
-    await expect(picker.locator('.jp-mod-reachable')).toHaveCount(2);
-    await expect(picker.locator('.jp-AinRunPicker-envKind')).toContainText('Detected');
-    await page.screenshot({ path: join(SHOTS, 'run-picker.png') });
+    await pickerFromKernelPicker(page, tmpPath);
     // Cancelling keeps the notebook on its local kernel.
     await page.locator('.jp-Dialog .jp-mod-reject').click();
     await expect
@@ -146,38 +80,7 @@ test.describe('Run on AI Network', () => {
     tmpPath
   }) => {
     test.setTimeout(300_000);
-    const path = `${tmpPath}/remote.ipynb`;
-    await page.contents.uploadContent(notebook('remote'), 'text', path);
-    await page.notebook.openByPath(path);
-    await page.notebook.activate('remote.ipynb');
-    await expect.poll(async () => (await kernelState(page)).ready, { timeout: 60_000 }).toBe(true);
-
-    // Both local providers appear as kernel specs next to the local kernel.
-    await expect
-      .poll(
-        () =>
-          page.evaluate(() =>
-            Object.values((window as any).jupyterapp.serviceManager.kernelspecs.specs?.kernelspecs ?? {})
-              .map((s: any) => s.display_name)
-              .filter((n: string) => n.startsWith('AI Network'))
-              .sort()
-          ),
-        { timeout: 30_000 }
-      )
-      .toEqual(['AI Network · dev-provider-1 · 1 AIN/h', 'AI Network · dev-provider-2 · 2 AIN/h']);
-
-    await pickKernel(page, /dev-provider-1/, 'kernel-picker.png');
-    // The same confirmation as "Run on AI Network": providers with reachability, the environment, the budget.
-    const picker = page.locator('.jp-AinRunPicker');
-    await expect(picker).toBeVisible();
-    await expect(picker.locator('.jp-AinRunPicker-provider')).toHaveCount(2);
-    await expect(picker.locator('.jp-AinRunPicker-provider input:checked')).toHaveCount(1);
-    await expect(
-      picker.locator('.jp-AinRunPicker-provider', { has: page.locator('input:checked') })
-    ).toContainText('dev-provider-1');
-    await expect(picker.locator('.jp-mod-reachable')).toHaveCount(2);
-    await expect(picker.locator('.jp-AinRunPicker-envKind')).toContainText('Detected');
-    await page.screenshot({ path: join(SHOTS, 'run-picker.png') });
+    await pickerFromKernelPicker(page, tmpPath);
     await page.locator('.jp-Dialog .jp-mod-accept', { hasText: 'Run' }).click();
 
     // Provisioning: pack, openRun on-chain, login, upload, environment build, kernel start, connect.
@@ -223,16 +126,14 @@ test.describe('Run on AI Network', () => {
     page,
     tmpPath
   }) => {
-    const path = `${tmpPath}/budget.ipynb`;
-    await page.contents.uploadContent(notebook('budget'), 'text', path);
-    await page.notebook.openByPath(path);
-    await page.notebook.activate('budget.ipynb');
-    await expect.poll(async () => (await kernelState(page)).ready, { timeout: 60_000 }).toBe(true);
+    await openNotebook(page, tmpPath, 'budget.ipynb', cells('budget'));
     const before = await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.model.toJSON());
 
     await page.locator('.jp-NotebookPanel-toolbar [data-jp-item-name="ain-run-notebook"]').click();
     const picker = page.locator('.jp-AinRunPicker');
-    await expect(picker.locator('.jp-AinRunPicker-provider')).toHaveCount(2);
+    await expect(picker.locator('.jp-AinRunPicker-provider', { hasText: /dev-provider-[12]/ })).toHaveCount(
+      2
+    );
     await picker.locator('.jp-AinRunPicker-budget').fill('0');
     await page.locator('.jp-Dialog .jp-mod-accept', { hasText: 'Run' }).click();
 
