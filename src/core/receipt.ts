@@ -153,7 +153,16 @@ export function recoverReceiptSigner(signed: ISignedReceipt, domain: IReceiptDom
     'The receipt signature is not in canonical 65-byte low-s form.',
     { step: signed.receipt.step }
   );
-  return recoverAddress(digest, sig);
+  try {
+    return recoverAddress(digest, sig);
+  } catch (e) {
+    // r or s of zero or past the curve order, or a point not on the curve: nothing signed this.
+    throw makeError(
+      'RECEIPT_BAD_SIGNATURE',
+      `The receipt's signature is not a valid secp256k1 signature: ${(e as Error).message}.`,
+      { step: signed.receipt.step }
+    );
+  }
 }
 
 /**
