@@ -55,15 +55,21 @@ export class UvEnvironmentBuilder implements IEnvironmentBuilder {
     _files: ReadonlyMap<string, Uint8Array>,
     onEvent: OnEvent
   ): Promise<IBuiltEnvironment> {
-    if (environment.refused.length > 0 || environment.kind === 'unsupported') {
+    const condaPackages = Private.condaPackages(environment);
+    if (environment.refused.length > 0 || environment.kind === 'unsupported' || condaPackages) {
       const reasons = environment.refused.map(
         r => `${r.file}${r.line ? `:${r.line}` : ''}: ${r.reason} (${r.advice})`
       );
+      if (condaPackages) {
+        reasons.push(condaPackages);
+      }
       const message =
         `The environment asks for what this provider cannot install from PyPI: ${reasons.join('; ') || environment.kind}. ` +
         'Change the environment files as advised and submit the run again.';
       onEvent('environment-failed', message);
-      throw makeError('AGENT_ENV_REFUSED', message, { refused: environment.refused.map(r => r.rule) });
+      throw makeError('AGENT_ENV_REFUSED', message, {
+        refused: [...environment.refused.map(r => r.rule), ...(condaPackages ? ['conda-package'] : [])]
+      });
     }
     const key = environment.environmentHash;
     let pending = this.building.get(key);
@@ -204,6 +210,28 @@ export class UvEnvironmentBuilder implements IEnvironmentBuilder {
 }
 
 namespace Private {
+  /**
+   * Why the conda dependencies of `environment` cannot be honoured, or null. uv installs from PyPI only: a conda
+   * package (r-base, gdal, nodejs...) would otherwise be dropped without a word and the notebook fail later. Only
+   * `python` (which picks the interpreter) and `pip` (which uv replaces) are honoured.
+   */
+  export function condaPackages(environment: EnvironmentReport): string | null {
+    const conda = environment.install.conda;
+    const others = (conda?.dependencies ?? []).filter(d => {
+      const name = /^(?:[^:\s]+::)?\s*([A-Za-z0-9_.-]+)/.exec(d)?.[1]?.toLowerCase();
+      return name !== 'python' && name !== 'pip';
+    });
+    if (others.length === 0) {
+      return null;
+    }
+    const file = environment.files.find(f => /environment\.ya?ml$/.test(f)) ?? 'environment.yml';
+    return (
+      `${file}: the conda packages ${others.join(', ')} come from conda channels, and this provider installs ` +
+      'only from PyPI (list PyPI packages under "- pip:" in the dependencies, keep only python= and pip as conda ' +
+      'dependencies, or run this notebook elsewhere)'
+    );
+  }
+
   /**
    * Takes a lock file holding our pid (true), or waits while a live process holds it until `done()` (false); a
    * dead builder's lock is taken over.
