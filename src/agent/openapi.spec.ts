@@ -61,6 +61,31 @@ describe('openapi.yaml', () => {
     }
   });
 
+  it('documents every answer the server gives: 400 where it validates parameters, one event per SSE schema', () => {
+    // The server answers 400 AGENT_REQUEST_INVALID to any parameter or body that does not match (schemathesis
+    // found a dozen operations that did not say so); the Jupyter pass-through documents `default`.
+    const missing: string[] = [];
+    for (const [template, item] of Object.entries<any>(doc.paths)) {
+      for (const method of METHODS.filter(m => item[m])) {
+        const op = item[method];
+        const validated = [...(item.parameters ?? []), ...(op.parameters ?? [])].length > 0 || op.requestBody;
+        if (validated && !op.responses['400'] && !op.responses.default) {
+          missing.push(`${method.toUpperCase()} ${template}`);
+        }
+        for (const response of Object.values<any>(op.responses)) {
+          const stream = response.content?.['text/event-stream'];
+          if (stream) {
+            // OpenAPI 3.1 tools (schemathesis) read a stream's schema as the schema of each event.
+            expect(resolve(stream.schema.$ref)).toMatchObject({ type: 'object', required: ['data'] });
+          }
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+    const proof = doc.paths['/runs/{runId}/receipts/{step}/proof'].get.responses;
+    expect(Object.keys(proof)).toContain('404');
+  });
+
   it('has schemas that compile in strict JSON Schema 2020-12', () => {
     const ajv = new Ajv2020({ strict: true, strictTypes: false });
     addFormats(ajv);
