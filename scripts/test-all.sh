@@ -18,6 +18,14 @@ if [ ! -x "${AIN_CHROMIUM:-/usr/bin/chromium}" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation > /dev/null
 fi
 
+# bubblewrap sandboxes the agent's kernels (src/agent/kernel-sandbox.ts); the isolation specs check it. Without it
+# (not root, no apt) the agent runs kernels unsandboxed and the specs record that instead.
+if ! command -v bwrap > /dev/null && [ "$(id -u)" -eq 0 ]; then
+  printf '\n[test] Debian bubblewrap for the kernel sandbox\n'
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap > /dev/null
+fi
+
 # Every stage runs even when an earlier one fails, so one run reports everything; the exit code is a failure
 # if any stage failed.
 failed=()

@@ -13,6 +13,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { makeError } from '../core/errors.js';
+import { SandboxMode, bwrapArgv, kernelServerEnv, useBwrap } from './kernel-sandbox.js';
 import type { IBuiltEnvironment, IKernelBackend, IKernelServer } from './tokens.js';
 
 /** The package root (from src/agent or lib-node/agent). */
@@ -55,13 +56,19 @@ export interface ILocalBackendOptions {
   nodelay?: boolean;
   /** Memory a kernel may allocate, MiB (RLIMIT_DATA, so allocations beyond it fail with MemoryError); 0: no cap. */
   maxMemoryMb?: number;
+  /** Kernel sandbox (kernel-sandbox.ts): `auto` (default) bubblewrap where it works, `bwrap` or refuse, `none`. */
+  sandbox?: SandboxMode;
 }
 
 /** Starts a jupyter server per run. */
 export class LocalKernelBackend implements IKernelBackend {
   readonly kind = 'local';
+  /** Whether kernels run under bubblewrap (decided once, at construction). */
+  readonly sandboxed: boolean;
 
-  constructor(private readonly options: ILocalBackendOptions = {}) {}
+  constructor(private readonly options: ILocalBackendOptions = {}) {
+    this.sandboxed = useBwrap(options.sandbox ?? 'auto');
+  }
 
   async start(options: {
     runId: string;
@@ -72,15 +79,20 @@ export class LocalKernelBackend implements IKernelBackend {
     const state = this.options.stateDir ?? join(workDir, '..', `.ain-jupyter-${runId.slice(2, 14)}`);
     const kernels = join(state, 'kernels');
     await fs.mkdir(join(kernels, 'python3'), { recursive: true });
-    await fs.mkdir(join(state, 'runtime'), { recursive: true });
+    const runtimeDir = join(state, 'runtime');
+    await fs.mkdir(runtimeDir, { recursive: true });
     // The kernel runs the environment's python; PATH and VIRTUAL_ENV make `!pip`, `!python` use that env too.
+    const argv = Private.kernelArgv(environment.python, this.options.maxMemoryMb ?? 0);
+    const paths = { workDir, envPrefix: environment.prefix, python: environment.python, runtimeDir };
     await fs.writeFile(
       join(kernels, 'python3', 'kernel.json'),
       JSON.stringify(
         {
-          argv: Private.kernelArgv(environment.python, this.options.maxMemoryMb ?? 0),
+          argv: this.sandboxed ? bwrapArgv(paths, argv) : argv,
           display_name: 'Python 3 (AI Network run)',
           language: 'python',
+          // bwrap's outer process dies on the SIGINT jupyter would send to the group: interrupt by message.
+          ...(this.sandboxed ? { interrupt_mode: 'message' } : {}),
           metadata: { debugger: true },
           env: {
             PATH: [join(environment.prefix, 'bin'), process.env.PATH ?? ''].join(delimiter),
@@ -140,8 +152,9 @@ export class LocalKernelBackend implements IKernelBackend {
       // Its own process group, so stop() reaches every process it started.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Only an allow-list of the agent's variables: $AIN_PROVIDER_PASSWORD and the like never reach a kernel.
       env: {
-        ...process.env,
+        ...kernelServerEnv(),
         JUPYTER_TOKEN: token,
         JUPYTER_RUNTIME_DIR: join(state, 'runtime'),
         JUPYTER_PATH: state,

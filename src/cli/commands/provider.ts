@@ -19,6 +19,7 @@ import { ProviderAgent } from '../../agent/agent.js';
 import { checkFault } from '../../agent/agent-options.js';
 import { GatewayKernelBackend } from '../../agent/backend-gateway.js';
 import { LocalKernelBackend } from '../../agent/backend-local.js';
+import { SANDBOX_MODES, SandboxMode } from '../../agent/kernel-sandbox.js';
 import { UvEnvironmentBuilder } from '../../agent/env-builder-uv.js';
 import { parseAllowedOrigins } from '../../agent/cors.js';
 import { AgentServer } from '../../agent/http-server.js';
@@ -57,6 +58,8 @@ Service:
   --data-dir DIR            store, bundles, run folders, environment cache (default <dev data>/agent)
   --backend KIND            local (default), a Kernel/Enterprise Gateway URL, or none (no kernels: service only)
   --gateway-token TOKEN     the gateway's auth token
+  --sandbox MODE            local kernels: auto (default: bubblewrap where it works), bwrap (or refuse to start),
+                            none (kernels run unconfined as the agent's user)
 Limits:
   --max-bundle-mb N (256)  --max-wall-seconds N (86400)  --max-output-mb N (256)  --max-memory-mb N (0: none;
   local kernels get MemoryError past it; a gateway applies its own limits)  --min-escrow-seconds N (60)  --token-ttl SECONDS (900)
@@ -89,6 +92,7 @@ const OPTIONS = {
   'data-dir': { type: 'string' },
   backend: { type: 'string', default: 'local' },
   'gateway-token': { type: 'string' },
+  sandbox: { type: 'string', default: 'auto' },
   'max-bundle-mb': { type: 'string', default: '256' },
   'max-wall-seconds': { type: 'string', default: '86400' },
   'max-output-mb': { type: 'string', default: '256' },
@@ -174,7 +178,15 @@ export const command: ICommand = {
       console.log(`provider     ${agent.address} on chain ${config.chainId} (${config.rpcUrl})`);
       console.log(`on-chain     ${registration.outcome} ${tx}`);
       console.log(`offer        ${formatUnits(price, 18)} tokens/hour, capabilities ${caps}`);
-      console.log(`backend      ${values.backend}${fault ? `, FAULT ${fault} (development chain)` : ''}`);
+      const sandboxed =
+        backend instanceof LocalKernelBackend
+          ? backend.sandboxed
+            ? ' (kernels in bwrap)'
+            : ' (kernels NOT sandboxed)'
+          : '';
+      console.log(
+        `backend      ${values.backend}${sandboxed}${fault ? `, FAULT ${fault} (development chain)` : ''}`
+      );
       console.log(`data         ${dataDir}`);
       console.log(`listening    ${url} (public ${publicUrl}; API document at ${url}/openapi.json)`);
     } catch (e) {
@@ -259,8 +271,13 @@ namespace Private {
       return null;
     }
     if (kind === 'local') {
+      const sandbox = values.sandbox as SandboxMode;
+      if (!SANDBOX_MODES.includes(sandbox)) {
+        throw makeError('AGENT_CONFIG_INVALID', `--sandbox must be auto, bwrap or none, not "${sandbox}".`);
+      }
       return new LocalKernelBackend({
-        maxMemoryMb: Private.int(values['max-memory-mb']!, '--max-memory-mb')
+        maxMemoryMb: Private.int(values['max-memory-mb']!, '--max-memory-mb'),
+        sandbox
       });
     }
     if (/^https?:\/\//.test(kind)) {
