@@ -112,7 +112,7 @@ describe('load: anchoring queue with many runs', () => {
       20_000,
       'the first checkpoints'
     );
-    expect(new Set(first.map(c => c.blockNumber)).size).toBe(1);
+    expect(new Set(first!.map(c => c.blockNumber)).size).toBe(1);
     // Then the second checkpoints, again together; the chain holds both of every run, in order.
     await waitFor(async () => (await pending()) >= RUNS, 20_000, 'second checkpoints sent');
     await rpc.send('evm_mine', []);
