@@ -25,7 +25,8 @@ export interface IProviderAgentOptions {
   limits?: Partial<IAgentLimits>;
   checkpoint?: { everyReceipts?: number; everySeconds?: number };
   auth?: { tokenTtlSeconds?: number; loginTtlSeconds?: number };
-  anchorRetry?: { baseMs?: number; maxMs?: number };
+  /** Anchoring retries' backoff, and how often recorded anchors are reconciled with the chain (anchor-queue.ts). */
+  anchorRetry?: { baseMs?: number; maxMs?: number; reconcileSeconds?: number };
   fault?: FaultMode;
   /** The kernel half of a run; without it runs are admitted but their Jupyter API answers 503. */
   createRuntime?: (ctx: IRunContext, store: IRunStore) => IRunRuntime;

@@ -85,7 +85,8 @@ export class ProviderAgent {
       logger: this.logger,
       metrics: this.metrics,
       retryBaseMs: options.anchorRetry?.baseMs,
-      retryMaxMs: options.anchorRetry?.maxMs
+      retryMaxMs: options.anchorRetry?.maxMs,
+      reconcileSeconds: options.anchorRetry?.reconcileSeconds
     });
     this.views = new RunViews(this);
   }

@@ -8,6 +8,11 @@
  * sending and recording, or a resubmission, can never anchor twice; the contract refuses a count that does not
  * grow anyway). While the RPC endpoint is down it retries with exponential backoff; checkpoints of one run land in
  * order. The `withhold-anchor` fault records checkpoints as withheld and never sends them.
+ *
+ * A chain reorganisation can drop an anchor transaction after it was recorded. So the worker also reconciles: for
+ * every run with a recently anchored checkpoint (every `reconcileSeconds`, and for a run before anchoring its next
+ * checkpoint), it compares the run's on-chain receipt count with the largest anchored one recorded, and queues
+ * again every checkpoint the chain no longer holds, which then lands in order like any other.
  */
 import { isAinError } from '../core/errors.js';
 import type { Hex32 } from '../core/hash.js';
@@ -54,18 +59,21 @@ export interface IAnchorQueueOptions {
   metrics: AgentMetrics;
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** Reconcile recorded anchors with the chain every this many seconds (default 30; 0: only before anchoring). */
+  reconcileSeconds?: number;
+  /** Reconcile runs with a checkpoint anchored less than this many seconds ago (default one day). */
+  reorgWindowSeconds?: number;
 }
 
-/** Checkpoints to anchor, persisted, sent by one worker (one checkpoint of each run at a time, runs together). */
+/** Checkpoints to anchor, persisted, sent by one worker. */
 export class AnchorQueue {
   private readonly o: IAnchorQueueOptions;
   private timer: NodeJS.Timeout | null = null;
+  private reconcileTimer: NodeJS.Timeout | null = null;
+  private reconcileDue = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private draining: Promise<void> | null = null;
   private again = false;
-  /** The attempt in flight of each run, and what wakes the worker when a checkpoint is queued meanwhile. */
-  private readonly inFlight = new Map<Hex32, Promise<void>>();
-  private wake: () => void = () => undefined;
   private stopped = false;
 
   constructor(options: IAnchorQueueOptions) {
@@ -96,20 +104,27 @@ export class AnchorQueue {
       this.timer = setInterval(() => this.tick(), Math.min(1000, this.o.everySeconds * 1000));
       this.timer.unref();
     }
+    const every = this.o.reconcileSeconds ?? 30;
+    if (every > 0) {
+      this.reconcileTimer = setInterval(() => {
+        this.reconcileDue = true;
+        this.kick();
+      }, every * 1000);
+      this.reconcileTimer.unref();
+    }
     this.kick();
   }
 
   /** Stops the timers and waits for an attempt in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of [this.timer, this.retryTimer]) {
+    for (const t of [this.timer, this.retryTimer, this.reconcileTimer]) {
       if (t) {
         clearInterval(t);
         clearTimeout(t);
       }
     }
-    this.timer = this.retryTimer = null;
-    this.wake();
+    this.timer = this.retryTimer = this.reconcileTimer = null;
     await this.draining;
   }
 
@@ -214,7 +229,6 @@ export class AnchorQueue {
     }
     if (this.draining) {
       this.again = true;
-      this.wake();
       return;
     }
     this.draining = this.drain().finally(() => {
@@ -223,46 +237,32 @@ export class AnchorQueue {
     });
   }
 
-  /**
-   * Sends the oldest due checkpoint of every run that has none in flight, side by side, and looks again whenever
-   * one finishes or a new one is queued. A one-at-a-time worker lands one checkpoint a block for all runs together
-   * (20 runs on a 12 s chain: 4 minutes behind); side by side they share blocks. A run's own stay in order.
-   */
   private async drain(): Promise<void> {
-    for (;;) {
+    do {
       this.again = false;
-      const due = this.stopped
-        ? []
-        : (this.o.db
-            .prepare(
-              `SELECT q.run_id, q.receipt_count, q.root, q.attempts FROM anchor_queue q
-               WHERE q.state = 'pending' AND q.receipt_count = (
-                 SELECT MIN(receipt_count) FROM anchor_queue WHERE run_id = q.run_id AND state = 'pending')
-               AND q.next_attempt_at <= ?`
-            )
-            .all(Date.now()) as { run_id: Hex32; receipt_count: number; root: Hex32; attempts: number }[]);
-      for (const row of due.filter(r => !this.inFlight.has(r.run_id))) {
-        const attempt = this.attempt(row.run_id, row.receipt_count, row.root, row.attempts).then(
-          moved => moved,
-          () => false
-        );
-        this.inFlight.set(
-          row.run_id,
-          attempt.then(moved => {
-            this.inFlight.delete(row.run_id);
-            this.again ||= moved;
-          })
-        );
+      if (this.reconcileDue && !this.stopped) {
+        // Between attempts: a run's recorded anchors and its on-chain count are then both settled.
+        this.reconcileDue = false;
+        await this.reconcileAll();
       }
-      if (this.inFlight.size === 0) {
-        if (this.again && !this.stopped) {
-          continue;
+      // The oldest due checkpoint of each run: a run's checkpoints must land in order.
+      const due = this.o.db
+        .prepare(
+          `SELECT q.run_id, q.receipt_count, q.root, q.attempts FROM anchor_queue q
+           WHERE q.state = 'pending' AND q.receipt_count = (
+             SELECT MIN(receipt_count) FROM anchor_queue WHERE run_id = q.run_id AND state = 'pending')
+           AND q.next_attempt_at <= ?`
+        )
+        .all(Date.now()) as { run_id: Hex32; receipt_count: number; root: Hex32; attempts: number }[];
+      for (const row of due) {
+        if (this.stopped) {
+          return;
         }
-        return;
+        if (await this.attempt(row.run_id, row.receipt_count, row.root, row.attempts)) {
+          this.again = true;
+        }
       }
-      const woken = new Promise<void>(r => (this.wake = r));
-      await Promise.race([...this.inFlight.values(), woken]);
-    }
+    } while (this.again && !this.stopped);
   }
 
   /** One try at one checkpoint; true when the queue moved on (anchored, found, failed for good). */
@@ -273,6 +273,10 @@ export class AnchorQueue {
         .run(...values, runId, count);
     try {
       const run = await this.o.registry.getRun(runId);
+      if (this.reconcile(runId, run.receiptCount)) {
+        // An earlier checkpoint of this run is gone from the chain: it goes first.
+        return true;
+      }
       if (run.receiptCount >= count) {
         set("state = 'anchored', last_error = NULL");
         this.o.metrics.anchorsTotal.inc({ result: 'already' });
@@ -347,6 +351,54 @@ export class AnchorQueue {
       }
       return false;
     }
+  }
+
+  /** Reconciles every run with a checkpoint anchored within the window; an unreachable chain waits for next time. */
+  private async reconcileAll(): Promise<void> {
+    const since = Date.now() - (this.o.reorgWindowSeconds ?? 86_400) * 1000;
+    const runs = this.o.db
+      .prepare("SELECT DISTINCT run_id FROM anchor_queue WHERE state = 'anchored' AND created_at >= ?")
+      .all(since) as { run_id: Hex32 }[];
+    for (const { run_id: runId } of runs) {
+      try {
+        if (this.reconcile(runId, (await this.o.registry.getRun(runId)).receiptCount)) {
+          this.again = true;
+        }
+      } catch (e) {
+        this.o.logger.log('warn', 'anchor-reconcile-failed', { runId, error: (e as Error).message });
+      }
+    }
+  }
+
+  /**
+   * Queues again the run's anchored checkpoints over more receipts than the chain holds (`onChain`): their
+   * transactions were dropped by a reorganisation. True when there were any.
+   */
+  private reconcile(runId: Hex32, onChain: number): boolean {
+    const gone = this.checkpoints(runId).filter(c => c.state === 'anchored' && c.receiptCount > onChain);
+    if (gone.length === 0) {
+      return false;
+    }
+    this.o.db
+      .prepare(
+        `UPDATE anchor_queue SET state = 'pending', attempts = 0, next_attempt_at = ?, checkpoint_index = NULL,
+           tx_hash = NULL, block_number = NULL, last_error = ?
+         WHERE run_id = ? AND state = 'anchored' AND receipt_count > ?`
+      )
+      .run(Date.now(), `no longer on-chain (the chain holds ${onChain} receipts)`, runId, onChain);
+    for (const c of gone) {
+      this.o.metrics.anchorsTotal.inc({ result: 'reorged' });
+      this.o.logger.log('warn', 'anchor-reorged', { runId, receiptCount: c.receiptCount, tx: c.txHash });
+      this.o.onEvent(
+        runId,
+        'anchor-queued',
+        `checkpoint over ${c.receiptCount} receipt(s) is no longer on-chain (transaction ${c.txHash} dropped by a ` +
+          'chain reorganisation): queued again',
+        { receiptCount: c.receiptCount, root: c.root, reason: 'reorg' }
+      );
+    }
+    this.updateLag();
+    return true;
   }
 
   private scheduleRetry(): void {
