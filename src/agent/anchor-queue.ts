@@ -65,7 +65,7 @@ export interface IAnchorQueueOptions {
   reorgWindowSeconds?: number;
 }
 
-/** Checkpoints to anchor, persisted, sent by one worker. */
+/** Checkpoints to anchor, persisted, sent by one worker (one checkpoint of each run at a time, runs together). */
 export class AnchorQueue {
   private readonly o: IAnchorQueueOptions;
   private timer: NodeJS.Timeout | null = null;
@@ -74,6 +74,9 @@ export class AnchorQueue {
   private retryTimer: NodeJS.Timeout | null = null;
   private draining: Promise<void> | null = null;
   private again = false;
+  /** The attempt in flight of each run, and what wakes the worker when a checkpoint is queued meanwhile. */
+  private readonly inFlight = new Map<Hex32, Promise<void>>();
+  private wake: () => void = () => undefined;
   private stopped = false;
 
   constructor(options: IAnchorQueueOptions) {
@@ -125,6 +128,7 @@ export class AnchorQueue {
       }
     }
     this.timer = this.retryTimer = this.reconcileTimer = null;
+    this.wake();
     await this.draining;
   }
 
@@ -229,6 +233,7 @@ export class AnchorQueue {
     }
     if (this.draining) {
       this.again = true;
+      this.wake();
       return;
     }
     this.draining = this.drain().finally(() => {
@@ -237,32 +242,51 @@ export class AnchorQueue {
     });
   }
 
+  /**
+   * Sends the oldest due checkpoint of every run that has none in flight, side by side, and looks again whenever
+   * one finishes or a new one is queued. A one-at-a-time worker lands one checkpoint a block for all runs together
+   * (20 runs on a 12 s chain: 4 minutes behind); side by side they share blocks. A run's own stay in order.
+   */
   private async drain(): Promise<void> {
-    do {
+    for (;;) {
       this.again = false;
-      if (this.reconcileDue && !this.stopped) {
+      if (this.reconcileDue && !this.stopped && this.inFlight.size === 0) {
         // Between attempts: a run's recorded anchors and its on-chain count are then both settled.
         this.reconcileDue = false;
         await this.reconcileAll();
       }
-      // The oldest due checkpoint of each run: a run's checkpoints must land in order.
-      const due = this.o.db
-        .prepare(
-          `SELECT q.run_id, q.receipt_count, q.root, q.attempts FROM anchor_queue q
-           WHERE q.state = 'pending' AND q.receipt_count = (
-             SELECT MIN(receipt_count) FROM anchor_queue WHERE run_id = q.run_id AND state = 'pending')
-           AND q.next_attempt_at <= ?`
-        )
-        .all(Date.now()) as { run_id: Hex32; receipt_count: number; root: Hex32; attempts: number }[];
-      for (const row of due) {
-        if (this.stopped) {
-          return;
-        }
-        if (await this.attempt(row.run_id, row.receipt_count, row.root, row.attempts)) {
-          this.again = true;
-        }
+      const due = this.stopped
+        ? []
+        : (this.o.db
+            .prepare(
+              `SELECT q.run_id, q.receipt_count, q.root, q.attempts FROM anchor_queue q
+               WHERE q.state = 'pending' AND q.receipt_count = (
+                 SELECT MIN(receipt_count) FROM anchor_queue WHERE run_id = q.run_id AND state = 'pending')
+               AND q.next_attempt_at <= ?`
+            )
+            .all(Date.now()) as { run_id: Hex32; receipt_count: number; root: Hex32; attempts: number }[]);
+      for (const row of due.filter(r => !this.inFlight.has(r.run_id))) {
+        const attempt = this.attempt(row.run_id, row.receipt_count, row.root, row.attempts).then(
+          moved => moved,
+          () => false
+        );
+        this.inFlight.set(
+          row.run_id,
+          attempt.then(moved => {
+            this.inFlight.delete(row.run_id);
+            this.again ||= moved;
+          })
+        );
       }
-    } while (this.again && !this.stopped);
+      if (this.inFlight.size === 0) {
+        if (this.again && !this.stopped) {
+          continue;
+        }
+        return;
+      }
+      const woken = new Promise<void>(r => (this.wake = r));
+      await Promise.race([...this.inFlight.values(), woken]);
+    }
   }
 
   /** One try at one checkpoint; true when the queue moved on (anchored, found, failed for good). */
