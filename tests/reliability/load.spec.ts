@@ -1,7 +1,7 @@
 /**
  * Load (issue 7, item 4): LOAD_RUNS (20) concurrent runs on one real agent process (`ain provider start`, anvil,
  * a registered provider, four clients), each executing cells continuously through /runs/{id}/jupyter with
- * @jupyterlab/services for LOAD_SECONDS (30). Recorded, not asserted: start-up, p50/p99 round trip, receipts per
+ * @jupyterlab/services for LOAD_SECONDS (25). Recorded, not asserted: start-up, p50/p99 round trip, receipts per
  * second, anchoring lag (a checkpoint's last receipt to its on-chain confirmation, policy every 20 receipts or
  * 5 s), the agent's RSS and its children's. Asserted: nothing lost — every cell exactly one receipt, every chain
  * valid and signed by the provider, every printed line once, every checkpoint anchored and its root the receipts'.
@@ -31,7 +31,7 @@ import {
 import { recordCase } from './record';
 
 const RUNS = Number(process.env.LOAD_RUNS ?? 20);
-const LOAD_MS = Number(process.env.LOAD_SECONDS ?? 30) * 1000;
+const LOAD_MS = Number(process.env.LOAD_SECONDS ?? 25) * 1000;
 const EVERY_RECEIPTS = 20;
 const EVERY_SECONDS = 5;
 
