@@ -225,11 +225,14 @@ export class AgentServer {
       res.end();
       return;
     }
-    Private.send(res, { status, json: { error } });
-    // Drop whatever body the client is still sending (a refused upload) instead of reading it.
+    // Drop whatever body the client is still sending (a refused upload) instead of reading it, and say so: without
+    // `Connection: close` the client keeps the connection for its next request, which then fails as "other side
+    // closed" (seen with undici: a refused POST, then the next request on the same keep-alive connection).
     if (!req.complete) {
+      res.setHeader('connection', 'close');
       res.once('finish', () => req.destroy());
     }
+    Private.send(res, { status, json: { error } });
   }
 }
 
