@@ -80,6 +80,13 @@ export async function startIsolationBed(prefix: string, extra: string[] = []): P
     ...extra
   ]; // prettier-ignore
   const agent = await startAgentProcess(args, { AIN_PROVIDER_PASSWORD: PASSWORD });
+  // An agent that dies under a spec is a finding: say so with its output instead of a bare "fetch failed".
+  let closing = false;
+  agent.child.once('exit', (code, signal) => {
+    if (!closing && code !== 0) {
+      console.error(`agent exited (${code ?? signal}) during the spec:\n${agent.output()}`);
+    }
+  });
   const sessions: ChainSession[] = [];
   const tenant = async (account: number, tag: string): Promise<ITenant> => {
     const key = devPrivateKey(account);
@@ -121,6 +128,7 @@ export async function startIsolationBed(prefix: string, extra: string[] = []): P
     a,
     b,
     async close() {
+      closing = true;
       await stopAllProcesses('SIGTERM');
       sessions.forEach(s => s.close());
       await chain.stop();
