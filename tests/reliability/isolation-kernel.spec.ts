@@ -69,6 +69,12 @@ async function probe(bed: IIsolationBed): Promise<Record<string, string>> {
   try {
     const text = await runCode(kernel, probeCell(bed));
     const line = text.trim().split('\n').pop()!;
+    // Interrupting still works (a sandboxed kernel is interrupted by message) and the kernel lives on.
+    const sleeping = runCode(kernel, 'import time; time.sleep(60)');
+    await new Promise(r => setTimeout(r, 1000));
+    await kernel.interrupt();
+    expect(await sleeping).toContain('KeyboardInterrupt');
+    expect(await runCode(kernel, 'print("after")')).toBe('after\n');
     return JSON.parse(line);
   } catch (e) {
     throw new Error(`probe failed: ${e}\n${bed.agent.output()}`);
