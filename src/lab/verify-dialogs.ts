@@ -33,7 +33,7 @@ export interface IVerifyDialogOptions {
 const TITLES: Record<VerifyKind, string> = {
   reproduce: 'Reproduce',
   checkpoints: 'Check checkpoints',
-  objective: 'Check the objective'
+  objective: 'Check objective'
 };
 
 const EXPLAIN: Record<VerifyKind, string> = {

@@ -247,3 +247,67 @@ test('a provider that equivocates: a live warning offers the challenge, which sl
   // Nothing left to challenge: the run is slashed.
   await expect(run.getByRole('button', { name: 'Challenge' })).toHaveCount(0, { timeout: 30_000 });
 });
+
+/** A "training" cell commits outputs/model.json (an artifact of its receipt); the objective cell reads it. */
+const OBJECTIVE_CELLS: [string, string][] = [
+  [
+    'o-train',
+    'import json, pathlib\npathlib.Path("outputs").mkdir(exist_ok=True)\nweights = [0.5, 0.25, 0.125]\n' +
+      'pathlib.Path("outputs/model.json").write_text(json.dumps(weights))\nprint("trained", len(weights), "weights")'
+  ],
+  [
+    'o-score',
+    'import json, pathlib\nweights = json.loads(pathlib.Path("outputs/model.json").read_text())\n' +
+      'score = round(sum(weights) / 0.9, 4)\nscore'
+  ]
+];
+
+/** Opens the objective notebook (its second cell tagged ain:objective>=0.8) and runs it on `provider`. */
+async function runObjectiveNotebook(page: Page, dir: string, provider: string): Promise<void> {
+  await openNotebook(page, dir, 'objective.ipynb', OBJECTIVE_CELLS);
+  await page.evaluate(() =>
+    (window as any).jupyterapp.shell.currentWidget.model.cells
+      .get(1)
+      .setMetadata('tags', ['ain:objective>=0.8'])
+  );
+  await runOnProvider(page, provider);
+  await runAndAnchor(page, OBJECTIVE_CELLS.length);
+}
+
+test('objective cells: the metric recomputed from the committed model, next to the claimed one', async ({
+  page,
+  tmpPath
+}) => {
+  test.setTimeout(600_000);
+  await runObjectiveNotebook(page, tmpPath, 'dev-provider-1');
+  expect((await outputsOf(page))[1]).toBe('0.9722');
+  const results = await verifyWith(page, 'ain:verify-objective', 'Check objective');
+  await expect(results.locator('.jp-AinVerifyResults-row[data-verdict="objective-pass"]')).toHaveCount(1);
+  await results.locator('.jp-mod-reject', { hasText: 'Close' }).click();
+  await expect(badges(page).nth(1)).toHaveAttribute('data-state', 'objective-verified');
+  await expect(badges(page).nth(1)).toHaveAttribute(
+    'title',
+    /score 0\.9722 recomputed from outputs\/model\.json \(claimed 0\.9722; rule >= 0\.8\)/
+  );
+  const ain = await notebookEvidence(page);
+  expect(ain.verifications.find((v: any) => v.level === 'objective-verified').objective).toEqual({
+    metric: 0.9722,
+    claimed: 0.9722,
+    rule: 'ain:objective>=0.8'
+  });
+});
+
+test('objective cells: a provider that altered the claimed metric is a mismatch showing both numbers', async ({
+  page,
+  tmpPath
+}) => {
+  test.setTimeout(600_000);
+  // The provider claims 1.0833; the model it committed to says 0.9722.
+  await runObjectiveNotebook(page, tmpPath, 'cheat-tamper-outputs');
+  expect((await outputsOf(page))[1]).toBe('1.0833');
+  const results = await verifyWith(page, 'ain:verify-objective', 'Check objective');
+  await expect(results.locator('.jp-AinVerifyResults-row[data-verdict="objective-fail"]')).toHaveCount(1);
+  await results.locator('.jp-mod-reject', { hasText: 'Close' }).click();
+  await expect(badges(page).nth(1)).toHaveAttribute('data-state', 'mismatch');
+  await expect(badges(page).nth(1)).toHaveAttribute('title', /0\.9722 recomputed .*claimed 1\.0833/);
+});
