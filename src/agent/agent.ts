@@ -221,10 +221,11 @@ export class ProviderAgent {
   /** Records a run event, tells subscribers, and reacts to receipts (anchoring, output volume). */
   emit(runId: Hex32, type: IRunEvent['type'], message: string, data?: Record<string, unknown>): IRunEvent {
     const event = this.runs.appendEvent({ runId, type, message, ...(data ? { data } : {}), at: Date.now() });
+    // Subscribers first: a receipt can queue a checkpoint, whose own event must reach them after the receipt's.
+    this.listeners.get(runId)?.forEach(l => l(event));
     if (type === 'receipt') {
       this.onReceipt(runId);
     }
-    this.listeners.get(runId)?.forEach(l => l(event));
     return event;
   }
 
