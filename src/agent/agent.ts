@@ -4,9 +4,10 @@
  * records and fans out its events, watches its budget and limits, and feeds the anchoring queue. It knows nothing
  * of HTTP: the router (http-server.ts) authenticates callers and calls these methods with the caller's address.
  *
- * After a restart, the runs that were active are reloaded with their budget clocks; their kernels died with the
- * previous process, so each run's runtime is started again lazily, on the first Jupyter request (an event says the
- * kernel's state was lost). Receipts, events and queued checkpoints are all in SQLite and lose nothing.
+ * After a restart, the runs that were active are reloaded with their budget clocks; the kernel servers and kernels
+ * a SIGKILL of the previous process left running are reaped first (store-processes.ts), and each run's runtime is
+ * started again lazily, on the first Jupyter request (an event says the kernel's state was lost). Receipts, events
+ * and queued checkpoints are all in SQLite and lose nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { bundlePath, checkBundle, checkRunOnChain, storeBundle, unpackBundle } f
 import { ClockEnd, DEFAULT_LIMITS, IAgentLimits, RunClock, bundleReaderLimits } from './run-limits.js';
 import { IRunRecord, RunRecordStore, RunState } from './store-runs.js';
 import { ReceiptStore } from './store-receipts.js';
+import { ProcessStore } from './store-processes.js';
 import type { IRunContext, IRunEvent, IRunRuntime, IRunStore } from './tokens.js';
 
 export { checkFault };
@@ -52,6 +54,7 @@ export class ProviderAgent {
   readonly limits: IAgentLimits;
   readonly registry: RunRegistryClient;
   readonly views: RunViews;
+  readonly processes: ProcessStore;
   private readonly handles = new Map<Hex32, IRunHandle>();
   private readonly listeners = new Map<Hex32, Set<(e: IRunEvent) => void>>();
 
@@ -65,6 +68,7 @@ export class ProviderAgent {
     this.db = openDatabase(path.join(options.dataDir, 'agent.sqlite'));
     this.store = options.createStore ? options.createStore(this.db) : new ReceiptStore(this.db);
     this.runs = new RunRecordStore(this.db);
+    this.processes = new ProcessStore(this.db);
     this.auth = new Authenticator(this.db, {
       domain: options.domain,
       chainId,
@@ -99,6 +103,7 @@ export class ProviderAgent {
     checkFault(options.fault, options.session.config.chainId);
     await fs.mkdir(options.dataDir, { recursive: true });
     const agent = new ProviderAgent(options);
+    agent.reapOrphans();
     agent.reload();
     if (start) {
       agent.anchors.start();
@@ -278,6 +283,13 @@ export class ProviderAgent {
     this.logger.log('info', 'run-ended', { runId, state, reason });
   }
 
+  /** Kills the kernel servers and kernels a killed predecessor left running (before any run restarts). */
+  private reapOrphans(): void {
+    for (const { runId, pids } of this.processes.reapOrphans()) {
+      this.logger.log('warn', 'orphans-reaped', { runId, pids });
+    }
+  }
+
   private reload(): void {
     for (const record of this.runs.active()) {
       let bundle;
@@ -321,7 +333,9 @@ export class ProviderAgent {
         signingKey: this.options.signingKey,
         salt: record.salt,
         ...(record.fault ? { fault: record.fault } : {}),
-        onEvent: e => this.emit(record.runId, e.type, e.message, e.data)
+        onEvent: e => this.emit(record.runId, e.type, e.message, e.data),
+        onServerProcess: p =>
+          p ? this.processes.record(record.runId, p) : this.processes.forget(record.runId)
       };
       handle.runtime = this.options.createRuntime(ctx, this.store);
     }

@@ -79,8 +79,12 @@ export function createRunRuntime(ctx: IRunContext, deps: IRunRuntimeDeps): IRunR
       );
       ctx.onEvent({ type: 'kernel-starting', message: `starting the ${deps.backend.kind} kernel server` });
       server = await deps.backend.start({ runId: ctx.runId, workDir: ctx.workDir, environment });
+      if (server.process) {
+        ctx.onServerProcess?.(server.process);
+      }
       if (stopped) {
         await server.stop();
+        ctx.onServerProcess?.(null);
         return;
       }
       signer = new ReceiptSigner(ctx, deps.store, artifactLimits);
@@ -141,6 +145,7 @@ export function createRunRuntime(ctx: IRunContext, deps: IRunRuntimeDeps): IRunR
       await ws?.close();
       await signer?.idle();
       await server?.stop();
+      ctx.onServerProcess?.(null);
     }
   };
 }

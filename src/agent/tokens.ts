@@ -77,7 +77,15 @@ export interface IKernelServer {
   kernelEnv?: Record<string, string>;
   /** Told the id of each kernel started through the proxy (a gateway backend shuts them down at stop). */
   onKernelStarted?(kernelId: string): void;
+  /** The local process the agent started for it (none for a gateway): recorded so a restart can reap it. */
+  process?: IServerProcess;
   stop(): Promise<void>;
+}
+
+/** A kernel server process: its pid, and a marker every process it starts names on its command line. */
+export interface IServerProcess {
+  pid: number;
+  marker: string;
 }
 
 /** Where kernels run: `local` (a jupyter server the agent starts) or `gateway` (a Kernel/Enterprise Gateway). */
@@ -143,6 +151,8 @@ export interface IRunContext {
   salt: Hex32;
   fault?: FaultMode;
   onEvent(event: Omit<IRunEvent, 'runId' | 'at' | 'seq'>): void;
+  /** Told the kernel server process once started, and null once stopped (the agent records it, store-processes). */
+  onServerProcess?(process: IServerProcess | null): void;
 }
 
 /**
