@@ -44,6 +44,35 @@ def _ain_nodelay_write_frame(self, *args, **kwargs):
 _ain_websocket.WebSocketProtocol13._write_frame = _ain_nodelay_write_frame
 `;
 
+/**
+ * Python run in a jupyter server's config file: the Contents API and /files/ serve nothing whose real path leaves
+ * the run's folder. The server runs outside the kernel sandbox, as the agent's user, and stock jupyter_server
+ * follows links: a cell that plants `ln -s <agent data>/agent.sqlite` in its folder would otherwise read the
+ * agent's database, the keystore or another run's files through its own client's Contents API. The refusal is a
+ * 404 to a request, and an EACCES OSError to a folder listing, which skips the entry. /files/ goes through the
+ * contents manager (FilesHandler) instead of tornado's StaticFileHandler, which checks paths without resolving links.
+ */
+export const CONTENTS_ROOT_PATCH = `
+import errno as _ain_errno, os as _ain_os
+from tornado.web import HTTPError as _AinHTTPError
+from jupyter_server.services.contents import fileio as _ain_fileio
+class _AinOutsideRoot(_AinHTTPError, OSError):
+    pass
+_ain_get_os_path = _ain_fileio.FileManagerMixin._get_os_path
+def _ain_get_os_path_inside(self, path):
+    os_path = _ain_get_os_path(self, path)
+    root = _ain_os.path.realpath(self.root_dir)
+    real = _ain_os.path.realpath(os_path)
+    if real != root and not real.startswith(root + _ain_os.sep):
+        e = _AinOutsideRoot(404, '%s is outside root contents directory' % path)
+        e.errno = _ain_errno.EACCES
+        raise e
+    return os_path
+_ain_fileio.FileManagerMixin._get_os_path = _ain_get_os_path_inside
+c.FileContentsManager.files_handler_class = 'jupyter_server.files.handlers.FilesHandler'
+c.FileContentsManager.files_handler_params = {}
+`;
+
 /** Options of LocalKernelBackend. */
 export interface ILocalBackendOptions {
   /** The `jupyter` executable (default: $AIN_JUPYTER, else the .venv's, else PATH). */
@@ -125,6 +154,7 @@ export class LocalKernelBackend implements IKernelBackend {
     return [
       '# Written by the AIN agent for one run; the token comes from $JUPYTER_TOKEN, never from this file.',
       this.options.nodelay === false ? '' : NODELAY_PATCH,
+      CONTENTS_ROOT_PATCH,
       `c.ServerApp.ip = '127.0.0.1'`,
       `c.ServerApp.port = ${port}`,
       'c.ServerApp.port_retries = 0',
@@ -200,8 +230,6 @@ export class LocalKernelBackend implements IKernelBackend {
     return {
       baseUrl,
       token,
-      // The server's config and its kernels' connection files live under `state`: their command lines name it.
-      ...(child.pid !== undefined ? { process: { pid: child.pid, marker: state } } : {}),
       stop: () => Private.kill(child)
     };
   }

@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import { bwrapUnavailable } from '../../src/agent/kernel-sandbox';
-import { login } from '../integration/agent-service-fixture';
+import { call, login } from '../integration/agent-service-fixture';
 import { IIsolationBed, PASSWORD, kernelManager, runCode, startIsolationBed } from './fixture-isolation';
 import { recordCase } from './record';
 
@@ -84,9 +84,59 @@ async function probe(bed: IIsolationBed): Promise<Record<string, string>> {
   }
 }
 
+/**
+ * The kernel cannot read the agent's files, but the run's jupyter server (outside the sandbox, as the agent's
+ * user) serves the run's folder to its client: a cell plants links to the agent's database, the keystore and
+ * client B's folder there, and client A asks the Contents API for them.
+ */
+async function probeLinks(bed: IIsolationBed): Promise<Record<string, string>> {
+  const token = await login(bed.agent.url, bed.a.key);
+  const manager = kernelManager(bed.agent.url, bed.a.runId, token);
+  const kernel = await manager.startNew({ name: 'python3' });
+  const links = {
+    'link to the database': path.join(bed.dataDir, 'agent.sqlite'),
+    'link to the keystore': bed.keystore,
+    "link to client B's notebook": path.join(
+      bed.dataDir,
+      'runs',
+      bed.b.runId.slice(2),
+      'work',
+      'analysis.ipynb'
+    )
+  };
+  const result: Record<string, string> = {};
+  try {
+    await runCode(
+      kernel,
+      `import os\nfor i, t in enumerate(${JSON.stringify(Object.values(links))}):\n    os.symlink(t, 'link%d' % i)`
+    );
+    let i = 0;
+    for (const name of Object.keys(links)) {
+      const answer = await call(
+        bed.agent.url,
+        'GET',
+        `/runs/${bed.a.runId}/jupyter/api/contents/link${i++}?content=1&type=file&format=base64`,
+        { token }
+      );
+      const bytes = answer.status === 200 ? Buffer.from(answer.json.content ?? '', 'base64') : undefined;
+      result[name] = bytes ? `reached: ${bytes.length} bytes` : `refused: ${answer.status}`;
+    }
+    const files = await call(bed.agent.url, 'GET', `/runs/${bed.a.runId}/jupyter/files/link0`, { token });
+    result['/files/ link to the database'] =
+      files.status === 200 ? `reached: ${files.text.length} bytes` : `refused: ${files.status}`;
+    const listing = await call(bed.agent.url, 'GET', `/runs/${bed.a.runId}/jupyter/api/contents/`, { token });
+    const listed = listing.json?.content?.some((e: { name: string }) => e.name === 'outputs');
+    result['listing the run folder (control)'] = listed ? 'listed' : `not listed: ${listing.status}`;
+  } finally {
+    await kernel.shutdown().catch(() => undefined);
+    manager.dispose();
+  }
+  return result;
+}
+
 const reachedOf = (r: Record<string, string>) =>
   Object.entries(r)
-    .filter(([k, v]) => k !== 'own outputs (control)' && v.startsWith('reached'))
+    .filter(([k, v]) => !k.includes('(control)') && v.startsWith('reached'))
     .map(([k]) => k);
 
 it('a sandboxed kernel (--sandbox auto) reads no key, password, database, bundle or other run', async () => {
@@ -94,14 +144,15 @@ it('a sandboxed kernel (--sandbox auto) reads no key, password, database, bundle
   const bed = await startIsolationBed('iso-kernel');
   try {
     expect(bed.agent.output()).toContain(why === null ? '(kernels in bwrap)' : '(kernels NOT sandboxed)');
-    const result = await probe(bed);
+    const result = { ...(await probe(bed)), ...(await probeLinks(bed)) };
     expect(result['own outputs (control)']).toBe('written');
+    expect(result['listing the run folder (control)']).toBe('listed');
     const reached = reachedOf(result);
-    const tried = Object.keys(result).length - 1;
+    const tried = Object.keys(result).length - 2;
     recordCase({
       id: 'isolation.kernel-sandboxed',
       area: 'isolation',
-      case: "a cell of client A's run (default --sandbox auto) reads the keystore, the agent database, the bundles, the agent data folder, client B's run folder, and looks for the keystore password in its environment and every /proc/*/environ",
+      case: "a cell of client A's run (default --sandbox auto) reads the keystore, the agent database, the bundles, the agent data folder, client B's run folder, looks for the keystore password in its environment and every /proc/*/environ, and plants links to the database, the keystore and B's notebook that A then asks the run's Contents API and /files/ for",
       tried,
       survived: tried - reached.length,
       lost: reached.length,
@@ -124,12 +175,15 @@ it('without a sandbox (--sandbox none) the password stays out of the kernel envi
   const bed = await startIsolationBed('iso-nosandbox', ['--sandbox', 'none']);
   try {
     expect(bed.agent.output()).toContain('(kernels NOT sandboxed)');
-    const result = await probe(bed);
+    const result = { ...(await probe(bed)), ...(await probeLinks(bed)) };
     expect(result['own outputs (control)']).toBe('written');
-    // The kernel server gets an allow-list of the agent's variables: never $AIN_PROVIDER_PASSWORD.
+    expect(result['listing the run folder (control)']).toBe('listed');
+    // The kernel server gets an allow-list of the agent's variables: never $AIN_PROVIDER_PASSWORD; and links
+    // planted in the run's folder do not lead its jupyter server out of it.
     expect(result['own environment']).toBe('refused: not there');
     const reached = reachedOf(result);
-    const tried = Object.keys(result).length - 1;
+    expect(reached.filter(k => k.includes('link'))).toEqual([]);
+    const tried = Object.keys(result).length - 2;
     recordCase({
       id: 'isolation.kernel-unsandboxed',
       area: 'isolation',
@@ -139,7 +193,8 @@ it('without a sandbox (--sandbox none) the password stays out of the kernel envi
       lost: reached.length,
       figure: `${reached.length} of ${tried} reached: ${reached.join(', ')}`,
       note:
-        'holds: the password and key never in the kernel environment (allow-list), runs in separate folders; ' +
+        'holds: the password and key never in the kernel environment (allow-list), links planted in the run ' +
+        "folder do not lead the run's jupyter server out of it; " +
         'does not hold: the kernel runs as the agent user, so it can read the keystore, database, bundles, other ' +
         'runs and /proc/<agent>/environ: run the agent with bubblewrap (the default where it works), or a ' +
         'gateway backend on other machines, and keep the password in --password-file outside the data folder'
