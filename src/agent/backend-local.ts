@@ -230,6 +230,8 @@ export class LocalKernelBackend implements IKernelBackend {
     return {
       baseUrl,
       token,
+      // The server's config and its kernels' connection files live under `state`: their command lines name it.
+      ...(child.pid !== undefined ? { process: { pid: child.pid, marker: state } } : {}),
       stop: () => Private.kill(child)
     };
   }
