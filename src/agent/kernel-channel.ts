@@ -234,7 +234,8 @@ export class KernelChannel {
       const to: KernelWsProtocol = ws.protocol === V1_PROTOCOL ? V1_PROTOCOL : '';
       const frame =
         m.modified || !m.frame ? encodeFrame(m.msg!, to) : translateFrame(m.frame, m.protocol, to);
-      ws.send(frame.data, { binary: frame.binary });
+      // A socket cut before its close event fails the write: keep the message for the client's reconnect.
+      ws.send(frame.data, { binary: frame.binary }, error => error && open.length === 1 && this.keep(m));
     }
   }
 
