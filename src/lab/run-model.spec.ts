@@ -1,5 +1,5 @@
 import { isLabError } from './errors.js';
-import { AinRunModel, costAfter, parseBudget } from './run-model.js';
+import { AinRunModel, checkpointStatus, costAfter, parseBudget } from './run-model.js';
 import type { IAinRunRecord } from './tokens.js';
 
 const RUN = ('0x' + 'ab'.repeat(32)) as `0x${string}`;
@@ -200,6 +200,7 @@ describe('a run fed with agent events', () => {
       data: { receiptCount: 2, root: '0x' + '08'.repeat(32) }
     });
     expect(run.fullyAnchored()).toBe(false);
+    expect(checkpointStatus(run.checkpoints)).toBe('1 anchored, 1 anchor pending');
     run.apply({
       seq: 7,
       type: 'anchored',
@@ -207,6 +208,7 @@ describe('a run fed with agent events', () => {
       data: { index: 1, receiptCount: 2, root: '0x' + '08'.repeat(32), txHash: '0x2' }
     });
     expect(run.fullyAnchored()).toBe(true);
+    expect(checkpointStatus(run.checkpoints)).toBe('2 anchored');
   });
 
   it('marks a verifier run and merges record fields such as the salt', () => {

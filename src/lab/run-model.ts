@@ -53,6 +53,19 @@ export function costAfter(ms: number, pricePerHour: bigint, escrow: bigint): big
 }
 
 /** A run: record, receipts and checkpoints, fed with the agent's events. */
+/**
+ * A run's checkpoints in words for the sidebar: how many are anchored and how many wait for their transaction
+ * ("anchor pending": queued at the agent, e.g. while the RPC endpoint is down; they land when it is back).
+ */
+export function checkpointStatus(checkpoints: readonly { txHash?: string }[]): string {
+  const anchored = checkpoints.filter(c => c.txHash).length;
+  const pending = checkpoints.length - anchored;
+  if (checkpoints.length === 0) {
+    return 'none yet';
+  }
+  return pending ? `${anchored} anchored, ${pending} anchor pending` : `${anchored} anchored`;
+}
+
 export class AinRunModel implements IAinRun {
   readonly record: IAinRunRecord;
   path: string;

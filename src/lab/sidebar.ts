@@ -9,6 +9,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import { formatUnits } from 'ethers';
 import { CommandIDs } from './command-ids.js';
+import { checkpointStatus } from './run-model.js';
 import { latestVerificationSummary } from './verify-model.js';
 import {
   IAinChain,
@@ -130,7 +131,16 @@ export class AinSidebar extends Widget {
       seen.add(run.record.runId);
       const checks = evidence.lastCheck(run.path)?.receipts.filter(c => c.runId === run.record.runId) ?? [];
       runsSection.appendChild(
-        this._run(run.record, run.path, run.receipts.length, checks, run.spent(), true, run.reproduces)
+        this._run(
+          run.record,
+          run.path,
+          run.receipts.length,
+          checks,
+          run.spent(),
+          true,
+          run.reproduces,
+          run.checkpoints
+        )
       );
     }
     for (const path of evidence.paths()) {
@@ -159,7 +169,8 @@ export class AinSidebar extends Widget {
     checks: IAinReceiptCheck[],
     spent: string | null,
     live: boolean,
-    reproduces?: string
+    reproduces?: string,
+    checkpoints?: readonly { txHash?: string }[]
   ): HTMLElement {
     const node = h('div', 'jp-AinSidebar-run', '');
     node.dataset.runId = record.runId;
@@ -190,6 +201,10 @@ export class AinSidebar extends Widget {
           : `${receiptCount} (not checked yet)`
       )
     );
+    if (checkpoints) {
+      // Live runs know their queued checkpoints: "anchor pending" while the agent waits for the chain.
+      node.appendChild(row('Checkpoints', checkpointStatus(checkpoints)));
+    }
     if (live) {
       const actions = h('div', 'jp-AinSidebar-actions', '');
       const { commands } = this._options;
