@@ -4,6 +4,7 @@
  * here is killed by stopAllProcesses(), so a failing spec leaves nothing behind.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 export const ROOT = path.join(__dirname, '..', '..');
@@ -102,7 +103,33 @@ export function killProcess(child: ChildProcess, signal: NodeJS.Signals): Promis
   });
 }
 
-/** Stops every process this fixture started and is still running. */
+/**
+ * Stops every process this fixture started and is still running, and everything they started: an agent's
+ * per-run jupyter servers and kernels live in process groups of their own, so a SIGKILLed agent would leave them
+ * running (the agent reaps them at its next start, but a test's agent has none).
+ */
 export async function stopAllProcesses(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const below = [...children].flatMap(c => (c.pid ? descendants(c.pid) : []));
   await Promise.all([...children].map(c => killProcess(c, signal)));
+  for (const pid of below) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone (an agent stopped with SIGTERM stops its servers itself).
+    }
+  }
+}
+
+/** The pids below `pid` in the process tree, read from /proc (Linux). */
+export function descendants(pid: number): number[] {
+  const direct: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const list = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      direct.push(...(list ? list.split(/\s+/).map(Number) : []));
+    }
+  } catch {
+    return [];
+  }
+  return [...direct, ...direct.flatMap(descendants)];
 }

@@ -54,11 +54,7 @@ describe(`load: ${RUNS} concurrent runs on one agent`, () => {
   let provider: ITestProvider;
 
   beforeAll(async () => {
-    try {
-      buildCli();
-    } catch {
-      /* TEMP */
-    }
+    buildCli();
     dir = mkdtempSync(path.join(tmpdir(), 'ain-load-'));
     world = await startVerifyWorld(dir);
     provider = await world.startProvider(6, undefined, [
