@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Kernel, KernelManager, ServerConnection } from '@jupyterlab/services';
+import { Kernel } from '@jupyterlab/services';
 import { Wallet, parseUnits } from 'ethers';
 import WebSocket from 'ws';
 import type { Hex32 } from '../../src/core/hash';
@@ -137,19 +137,8 @@ export async function startIsolationBed(prefix: string, extra: string[] = []): P
   };
 }
 
-/** A KernelManager reaching run `runId`'s kernels through the agent with `token`, as JupyterLab does. */
-export function kernelManager(base: string, runId: Hex32, token: string): KernelManager {
-  return new KernelManager({
-    serverSettings: ServerConnection.makeSettings({
-      baseUrl: `${base}/runs/${runId}/jupyter/`,
-      wsUrl: `${base.replace('http', 'ws')}/runs/${runId}/jupyter/`,
-      token,
-      appendToken: true,
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-      fetch: globalThis.fetch
-    })
-  });
-}
+// The kernels of a run, reached through the agent as JupyterLab does: the fault suite's helper.
+export { runKernelManager as kernelManager } from './fixture-agent';
 
 /** Runs `code` and returns its stdout text and error names. */
 export async function runCode(kernel: Kernel.IKernelConnection, code: string): Promise<string> {
