@@ -248,10 +248,14 @@ export class ProviderAgent {
   /** Stops timers, runtimes and the queue, and closes the database; runs stay active for the next start. */
   async close(): Promise<void> {
     await this.anchors.stop();
-    for (const handle of this.handles.values()) {
-      handle.clock?.cancel();
-      await handle.runtime?.stop().catch(() => undefined);
-    }
+    // All runs' servers stop side by side: one after another, an agent with many runs outlived the 10 s its
+    // supervisor (ain dev, a service manager) waits before SIGKILL, which orphaned the remaining servers.
+    await Promise.all(
+      [...this.handles.values()].map(handle => {
+        handle.clock?.cancel();
+        return handle.runtime?.stop().catch(() => undefined);
+      })
+    );
     this.handles.clear();
     this.db.close();
   }
