@@ -48,6 +48,8 @@ async function verifyWith(
     await dialog.locator('.jp-AinVerifyDialog-samples').fill(String(options.samples));
   }
   if (options.provider) {
+    // "Another provider" first: picking a provider row that is already selected (the first one is) changes nothing.
+    await dialog.locator('input[value="provider"]').check();
     await dialog
       .locator('.jp-AinVerifyDialog-provider', { hasText: options.provider })
       .locator('input')
