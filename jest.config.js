@@ -12,5 +12,6 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!canonicalize/)'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  testTimeout: 120000
+  testTimeout: 120000,
+  setupFiles: ['<rootDir>/tests/jest-setup.js']
 };

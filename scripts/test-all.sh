@@ -30,12 +30,17 @@ fi
 # if any stage failed.
 failed=()
 printf '\n[test] unit and integration\n'
-npx jest --ci || failed+=(jest)
+mkdir -p .test-results
+rm -f .test-results/jest.json
+npx jest --ci --json --outputFile=.test-results/jest.json || failed+=(jest)
 printf '\n[test] browser (galata)\n'
 npx playwright test -c tests/ui/playwright.config.js || failed+=(browser)
 printf '\n[test] lint\n'
 npm run lint || failed+=(lint)
 if [ ${#failed[@]} -gt 0 ]; then
+  if [[ " ${failed[*]} " == *" jest "* ]]; then
+    node scripts/test-failures.js .test-results/jest.json
+  fi
   printf '\n[test] FAILED: %s\n' "${failed[*]}"
   exit 1
 fi

@@ -12,7 +12,7 @@ import { LocalKernelBackend } from '../../src/agent/backend-local';
 import { UvEnvironmentBuilder } from '../../src/agent/env-builder-uv';
 import { createRunRuntime } from '../../src/agent/run-runtime';
 import type { IRunEvent } from '../../src/agent/tokens';
-import { ENV_CACHE, leftovers, testBuilder, testRun, TestRouter } from './agent-kernel-fixture';
+import { ENV_CACHE, leftoversAfter, testBuilder, testRun, TestRouter } from './agent-kernel-fixture';
 
 jest.setTimeout(240_000);
 
@@ -77,7 +77,7 @@ test('a requirements.txt is built once with uv, reused after, and the kernel run
     await router.close();
   } finally {
     await runtime.stop();
-    expect(leftovers(run.dir)).toEqual([]);
+    expect(await leftoversAfter(run.dir)).toEqual([]);
     run.cleanup();
   }
 });

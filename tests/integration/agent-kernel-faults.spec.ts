@@ -11,7 +11,7 @@ import { ISignedReceipt, validateReceiptChain, verifyReceipt } from '../../src/c
 import { LocalKernelBackend } from '../../src/agent/backend-local';
 import { createRunRuntime, IRunRuntimeHandle } from '../../src/agent/run-runtime';
 import type { FaultMode } from '../../src/agent/tokens';
-import { ITestRun, executeCell, leftovers, testBuilder, testRun, TestRouter } from './agent-kernel-fixture';
+import { ITestRun, executeCell, leftoversAfter, testBuilder, testRun, TestRouter } from './agent-kernel-fixture';
 
 jest.setTimeout(180_000);
 
@@ -40,7 +40,7 @@ afterAll(async () => {
     s.manager.dispose();
     await s.router.close();
     await s.runtime.stop();
-    expect(leftovers(s.run.dir)).toEqual([]);
+    expect(await leftoversAfter(s.run.dir)).toEqual([]);
     s.run.cleanup();
   }
 });

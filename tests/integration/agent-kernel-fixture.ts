@@ -162,7 +162,7 @@ export async function startLocalRuntime(options: ILocalBackendOptions = {}): Pro
       manager.dispose();
       await router.close();
       await runtime.stop();
-      const left = leftovers(run.dir);
+      const left = await leftoversAfter(run.dir);
       run.cleanup();
       return left;
     }
@@ -215,4 +215,18 @@ export function leftovers(dir: string): string[] {
   const out = require('node:child_process').spawnSync('pgrep', ['-af', dir], { encoding: 'utf8' })
     .stdout as string;
   return out.split('\n').filter(l => l.trim() && !l.includes('pgrep'));
+}
+
+/**
+ * The processes of `dir` still running after up to `graceMs`: a process killed a moment ago can still be exiting
+ * when its killer returns (seen under load), and only one that outlives the grace is really left behind.
+ */
+export async function leftoversAfter(dir: string, graceMs = 5000): Promise<string[]> {
+  const until = Date.now() + graceMs;
+  let left = leftovers(dir);
+  while (left.length > 0 && Date.now() < until) {
+    await new Promise(resolve => setTimeout(resolve, 100));
+    left = leftovers(dir);
+  }
+  return left;
 }

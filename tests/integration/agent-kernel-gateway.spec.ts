@@ -15,7 +15,7 @@ import { isAinError } from '../../src/core/errors';
 import { GatewayKernelBackend } from '../../src/agent/backend-gateway';
 import { NODELAY_PATCH, venvExecutable } from '../../src/agent/backend-local';
 import { createRunRuntime, IRunRuntimeHandle } from '../../src/agent/run-runtime';
-import { ITestRun, executeCell, leftovers, testBuilder, testRun, TestRouter } from './agent-kernel-fixture';
+import { ITestRun, executeCell, leftoversAfter, testBuilder, testRun, TestRouter } from './agent-kernel-fixture';
 
 jest.setTimeout(180_000);
 
@@ -78,7 +78,7 @@ afterAll(async () => {
     process.kill(-gateway.pid, 'SIGTERM');
     await new Promise(r => gateway.once('exit', r));
   }
-  expect(leftovers(run.dir)).toEqual([]);
+  expect(await leftoversAfter(run.dir)).toEqual([]);
   run?.cleanup();
 });
 

@@ -20,7 +20,7 @@ import { createLogger } from '../../src/agent/metrics';
 import { createRunRuntime } from '../../src/agent/run-runtime';
 import { IChainFixture, TOKEN, startChainFixture } from './chain-fixture';
 import { PRICE, call, login, makeBundle, openRun, registerProvider, waitFor } from './agent-service-fixture';
-import { leftovers, testBuilder } from './agent-kernel-fixture';
+import { leftoversAfter, testBuilder } from './agent-kernel-fixture';
 
 jest.setTimeout(240_000);
 
@@ -58,7 +58,7 @@ describe('a 20-cell notebook through the agent (real kernel, real chain)', () =>
     await server?.close();
     await agent?.close();
     await chain?.stop();
-    expect(leftovers(dir)).toEqual([]);
+    expect(await leftoversAfter(dir)).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
   });
 

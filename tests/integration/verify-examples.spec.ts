@@ -20,7 +20,7 @@ import { devPrivateKey } from '../../src/chain/dev-chain';
 import { NodeEvidenceSource } from '../../src/cli/verify-evidence-source';
 import { startLocalExecutor } from '../../src/cli/verify-executor-local';
 import { IChainFixture, startChainFixture } from './chain-fixture';
-import { leftovers } from './agent-kernel-fixture';
+import { leftoversAfter } from './agent-kernel-fixture';
 import { IAgentProcess, buildCli, startAgentProcess, stopAllProcesses } from './cli-process-fixture';
 import {
   IProviderRun,
@@ -92,7 +92,7 @@ describe('the examples, verified against real agents (real chain, local verifier
   afterAll(async () => {
     await stopAllProcesses();
     await chain?.stop();
-    expect(leftovers(dir)).toEqual([]);
+    expect(await leftoversAfter(dir)).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
   });
 

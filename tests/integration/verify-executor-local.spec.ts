@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startLocalExecutor } from '../../src/cli/verify-executor-local';
-import { ENV_CACHE, leftovers } from './agent-kernel-fixture';
+import { ENV_CACHE, leftoversAfter } from './agent-kernel-fixture';
 
 jest.setTimeout(300_000);
 
@@ -70,6 +70,6 @@ describe('startLocalExecutor (real uv environment, jupyter server, ipykernel)', 
       await executor.dispose();
     }
     expect(existsSync(executor.workDir)).toBe(false);
-    expect(leftovers(executor.workDir)).toEqual([]);
+    expect(await leftoversAfter(executor.workDir)).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import type { Kernel } from '@jupyterlab/services';
 import { validateReceiptChain } from '../../src/core/receipt';
 import { call, readSse, waitFor, ISse } from '../integration/agent-service-fixture';
 import { killProcess } from '../integration/cli-process-fixture';
-import { executeCell, leftovers } from '../integration/agent-kernel-fixture';
+import { executeCell, leftovers, leftoversAfter } from '../integration/agent-kernel-fixture';
 import { IFaultBed, alive, openAgentRun, runKernelManager, startFaultBed } from './fixture-agent';
 import { recordCase } from './record';
 
@@ -159,7 +159,7 @@ test('SIGKILL of the agent mid-cell with a checkpoint pending: nothing lost, orp
   manager.dispose();
   await killProcess(agent.child, 'SIGTERM');
   await resumed.done;
-  const left = leftovers(bed.dataDir);
+  const left = await leftoversAfter(bed.dataDir);
   expect(left).toEqual([]);
 
   recordCase({

@@ -28,7 +28,7 @@ import {
   registerProvider,
   waitFor
 } from '../integration/agent-service-fixture';
-import { ENV_CACHE, leftovers } from '../integration/agent-kernel-fixture';
+import { ENV_CACHE, leftoversAfter } from '../integration/agent-kernel-fixture';
 import { recordCase } from './record';
 
 jest.setTimeout(180_000);
@@ -78,7 +78,7 @@ afterAll(async () => {
   if (mounted) {
     execFileSync('umount', [envDir]);
   }
-  expect(leftovers(dir)).toEqual([]);
+  expect(await leftoversAfter(dir)).toEqual([]);
   rmSync(dir, { recursive: true, force: true });
 });
 
