@@ -11,7 +11,14 @@ import { ISignedReceipt, validateReceiptChain, verifyReceipt } from '../../src/c
 import { LocalKernelBackend } from '../../src/agent/backend-local';
 import { createRunRuntime, IRunRuntimeHandle } from '../../src/agent/run-runtime';
 import type { FaultMode } from '../../src/agent/tokens';
-import { ITestRun, executeCell, leftoversAfter, testBuilder, testRun, TestRouter } from './agent-kernel-fixture';
+import {
+  ITestRun,
+  executeCell,
+  leftoversAfter,
+  testBuilder,
+  testRun,
+  TestRouter
+} from './agent-kernel-fixture';
 
 jest.setTimeout(180_000);
 

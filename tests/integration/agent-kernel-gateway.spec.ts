@@ -15,7 +15,14 @@ import { isAinError } from '../../src/core/errors';
 import { GatewayKernelBackend } from '../../src/agent/backend-gateway';
 import { NODELAY_PATCH, venvExecutable } from '../../src/agent/backend-local';
 import { createRunRuntime, IRunRuntimeHandle } from '../../src/agent/run-runtime';
-import { ITestRun, executeCell, leftoversAfter, testBuilder, testRun, TestRouter } from './agent-kernel-fixture';
+import {
+  ITestRun,
+  executeCell,
+  leftoversAfter,
+  testBuilder,
+  testRun,
+  TestRouter
+} from './agent-kernel-fixture';
 
 jest.setTimeout(180_000);
 
