@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { crc32, deflateRawSync } from 'node:zlib';
+import { deflateRawSync } from 'node:zlib';
+import { IRawEntry, rawZip } from '../../tests/fixtures/raw-zip.js';
 import { BundleManifest } from './bundle-manifest.js';
 import { readBundle } from './bundle-reader.js';
 import { createBundle } from './bundle-writer.js';
@@ -8,104 +9,6 @@ import { AinError, AinErrorCode, isAinError } from './errors.js';
 
 const encoder = new TextEncoder();
 const MiB = 1024 * 1024;
-
-/** One entry of a hand-written zip; every field a hostile writer controls. */
-interface Raw {
-  name: string | Uint8Array;
-  data?: Uint8Array;
-  method?: number;
-  /** The compressed bytes, when not the deflate (or copy) of `data`. */
-  compressed?: Uint8Array;
-  /** The uncompressed size declared in both headers, when not the true one. */
-  size?: number;
-  madeBy?: number;
-  attributes?: number;
-  flags?: number;
-  /** The name in the local header, when it should differ from the central directory's. */
-  localName?: string;
-  /** Sizes in a signed data descriptor after the data (flag 8), zero in the local header. */
-  descriptor?: boolean;
-}
-
-interface RawOptions {
-  /** Bytes written after the entry at this index, hidden from the directory. */
-  gapAfter?: number;
-  /** Central directory entries (indexes into the entries) to write again, pointing at the same local header. */
-  repeat?: number[];
-  /** Overrides of the end record's entry count. */
-  count?: number;
-}
-
-/** Writes a zip byte by byte (PKWARE APPNOTE 4.3), so that the specs can build what no zip library would. */
-function rawZip(entries: Raw[], options: RawOptions = {}): Uint8Array {
-  const chunks: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  const push = (b: Buffer) => {
-    chunks.push(b);
-    offset += b.length;
-  };
-  const records: Buffer[] = [];
-  entries.forEach((e, index) => {
-    const data = Buffer.from(e.data ?? new Uint8Array(0));
-    const method = e.method ?? 8;
-    const compressed = Buffer.from(e.compressed ?? (method === 8 ? deflateRawSync(data) : data));
-    const name = Buffer.from(typeof e.name === 'string' ? encoder.encode(e.name) : e.name);
-    const localName = e.localName === undefined ? name : Buffer.from(e.localName);
-    const size = e.size ?? data.length;
-    const crc = crc32(data);
-    const flags = (e.flags ?? 0x800) | (e.descriptor ? 0x8 : 0);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(flags, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(0x00210000, 10); // 1980-01-01 00:00
-    if (!e.descriptor) {
-      local.writeUInt32LE(crc, 14);
-      local.writeUInt32LE(compressed.length, 18);
-      local.writeUInt32LE(size, 22);
-    }
-    local.writeUInt16LE(localName.length, 26);
-    const start = offset;
-    push(Buffer.concat([local, localName, compressed]));
-    if (e.descriptor) {
-      const descriptor = Buffer.alloc(16);
-      descriptor.writeUInt32LE(0x08074b50, 0);
-      descriptor.writeUInt32LE(crc, 4);
-      descriptor.writeUInt32LE(compressed.length, 8);
-      descriptor.writeUInt32LE(size, 12);
-      push(descriptor);
-    }
-    if (options.gapAfter === index) {
-      push(Buffer.from('hidden bytes'));
-    }
-    const record = Buffer.alloc(46);
-    record.writeUInt32LE(0x02014b50, 0);
-    record.writeUInt8(20, 4);
-    record.writeUInt8(e.madeBy ?? 3, 5);
-    record.writeUInt16LE(20, 6);
-    record.writeUInt16LE(flags, 8);
-    record.writeUInt16LE(method, 10);
-    record.writeUInt32LE(0x00210000, 12);
-    record.writeUInt32LE(crc, 16);
-    record.writeUInt32LE(compressed.length, 20);
-    record.writeUInt32LE(size, 24);
-    record.writeUInt16LE(name.length, 28);
-    record.writeUInt32LE((e.attributes ?? 0o100644 << 16) >>> 0, 38);
-    record.writeUInt32LE(start, 42);
-    records.push(Buffer.concat([record, name]));
-  });
-  central.push(...records, ...(options.repeat ?? []).map(i => records[i]));
-  const cd = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(options.count ?? central.length, 8);
-  end.writeUInt16LE(options.count ?? central.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...chunks, cd, end]));
-}
 
 const notebook = encoder.encode(
   JSON.stringify({
@@ -128,7 +31,7 @@ function honest() {
 }
 
 /** A bundle with the given manifest (an object is written as canonical JSON) and files, written by hand. */
-function forge(manifest: unknown, files: Record<string, Uint8Array>, extra: Raw[] = []): Uint8Array {
+function forge(manifest: unknown, files: Record<string, Uint8Array>, extra: IRawEntry[] = []): Uint8Array {
   const bytes =
     manifest instanceof Uint8Array
       ? manifest

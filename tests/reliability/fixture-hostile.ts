@@ -1,10 +1,9 @@
 /**
- * Shared by the hostile-input specs: a zip written byte by byte (what no zip library writes: lying sizes, links,
- * duplicate names, hidden bytes), an honest bundle to mutate, and the one rule every reader is held to: it either
- * accepts, or throws an AinError with a code and a message. Anything else (a TypeError, a RangeError, a hang) is a
- * crash and fails the property.
+ * Shared by the hostile-input specs: a zip written byte by byte (tests/fixtures/raw-zip.ts, re-exported here: what
+ * no zip library writes, such as lying sizes, links, duplicate names, hidden bytes), an honest bundle to mutate,
+ * and the one rule every reader is held to: it either accepts, or throws an AinError with a code and a message.
+ * Anything else (a TypeError, a RangeError, a hang) is a crash and fails the property.
  */
-import { crc32, deflateRawSync } from 'node:zlib';
 import { BundleManifest, bundleHashOf } from '../../src/core/bundle-manifest';
 import { ReadBundle } from '../../src/core/bundle-reader';
 import { createBundle } from '../../src/core/bundle-writer';
@@ -12,72 +11,12 @@ import { canonicalJson } from '../../src/core/canonical-json';
 import { isAinError } from '../../src/core/errors';
 import { sha256 } from '../../src/core/hash';
 import { notebookHash } from '../../src/core/notebook';
+import { IRawEntry, rawZip } from '../fixtures/raw-zip';
+
+export { rawZip };
+export type { IRawEntry };
 
 export const encoder = new TextEncoder();
-
-/** One entry of a hand-written zip; every field a hostile writer controls. */
-export interface IRawEntry {
-  name: string | Uint8Array;
-  data?: Uint8Array;
-  /** 0 stored, 8 deflate. */
-  method?: number;
-  /** The compressed bytes, when not the deflate (or copy) of `data`. */
-  compressed?: Uint8Array;
-  /** The uncompressed size declared in both headers, when not the true one. */
-  size?: number;
-  /** External attributes (Unix mode << 16 | DOS bits). */
-  attributes?: number;
-}
-
-/** Writes a zip (PKWARE APPNOTE 4.3 local headers, central directory, end record). */
-export function rawZip(entries: IRawEntry[]): Uint8Array {
-  const chunks: Buffer[] = [];
-  const records: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const data = Buffer.from(e.data ?? new Uint8Array(0));
-    const method = e.method ?? 8;
-    const compressed = Buffer.from(e.compressed ?? (method === 8 ? deflateRawSync(data) : data));
-    const name = Buffer.from(typeof e.name === 'string' ? encoder.encode(e.name) : e.name);
-    const size = e.size ?? data.length;
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x800, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(0x00210000, 10);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(compressed.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const record = Buffer.alloc(46);
-    record.writeUInt32LE(0x02014b50, 0);
-    record.writeUInt16LE(0x0314, 4);
-    record.writeUInt16LE(20, 6);
-    record.writeUInt16LE(0x800, 8);
-    record.writeUInt16LE(method, 10);
-    record.writeUInt32LE(0x00210000, 12);
-    record.writeUInt32LE(crc, 16);
-    record.writeUInt32LE(compressed.length, 20);
-    record.writeUInt32LE(size, 24);
-    record.writeUInt16LE(name.length, 28);
-    record.writeUInt32LE((e.attributes ?? 0o100644 << 16) >>> 0, 38);
-    record.writeUInt32LE(offset, 42);
-    records.push(Buffer.concat([record, name]));
-    const chunk = Buffer.concat([local, name, compressed]);
-    chunks.push(chunk);
-    offset += chunk.length;
-  }
-  const cd = Buffer.concat(records);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(records.length, 8);
-  end.writeUInt16LE(records.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...chunks, cd, end]));
-}
 
 /** A small valid notebook. */
 export function notebookBytes(cells = 2): Uint8Array {
