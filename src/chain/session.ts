@@ -68,9 +68,6 @@ export class ChainSession {
     return this.signer;
   }
 
-  /** The last transaction being signed and broadcast (see send). */
-  private sending: Promise<unknown> = Promise.resolve();
-
   /**
    * Sends one transaction: re-checks the chain id right before signing (an injected wallet can switch chains at
    * any time), waits for it to be mined, and turns a revert into CHAIN_REVERTED with the contract's reason.
@@ -79,14 +76,9 @@ export class ChainSession {
     this.requireSigner();
     await assertChainId(this.provider, this.config.chainId, this.label);
     try {
-      // Signing and broadcasting take turns (each picks the next nonce after the one before it was sent), the
-      // waits for mining overlap: concurrent sends of one session land together instead of one per block.
-      const sent = this.sending.then(build);
-      this.sending = sent.then(
-        () => undefined,
-        () => undefined
-      );
-      const tx = await sent;
+      // Concurrent sends of one session are fine: a local key's OrderedSigner gives them consecutive nonces, an
+      // injected wallet numbers them itself; the waits for mining overlap, so they land in the same blocks.
+      const tx = await build();
       const receipt = await tx.wait();
       assert(receipt !== null, 'CHAIN_REVERTED', `${action}: the transaction ${tx.hash} was dropped.`);
       return {

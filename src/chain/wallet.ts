@@ -6,6 +6,7 @@
 import { Eip1193Provider, JsonRpcApiProvider, Signer, Wallet, toBeHex } from 'ethers';
 import { makeError } from '../core/errors.js';
 import { IChainConfig, isDevChainId, DEV_CHAIN_IDS } from './config.js';
+import { OrderedSigner } from './ordered-signer.js';
 import { browserProvider, endpointChainId, jsonRpcProvider } from './rpc.js';
 
 /** A way to get a signer for the configured chain. */
@@ -30,7 +31,7 @@ export function devKeyWallet(privateKey: string): IWalletAdapter {
         );
       }
       const provider = jsonRpcProvider(config.rpcUrl, config.chainId);
-      return { provider, signer: new Wallet(privateKey, provider), label: config.rpcUrl };
+      return { provider, signer: new OrderedSigner(new Wallet(privateKey, provider)), label: config.rpcUrl };
     }
   };
 }
@@ -40,7 +41,7 @@ export function unlockedWallet(wallet: Wallet): IWalletAdapter {
   return {
     async connect(config) {
       const provider = jsonRpcProvider(config.rpcUrl, config.chainId);
-      return { provider, signer: wallet.connect(provider), label: config.rpcUrl };
+      return { provider, signer: new OrderedSigner(wallet.connect(provider)), label: config.rpcUrl };
     }
   };
 }
