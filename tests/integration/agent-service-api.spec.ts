@@ -14,15 +14,15 @@ import { zipSync } from 'fflate';
 import { sha256 } from '../../src/core/hash';
 import { verifyReceiptProof } from '../../src/core/merkle';
 import { validateReceiptChain, verifyReceipt } from '../../src/core/receipt';
-import { ChainSession } from '../../src/chain/session';
-import { devKeyWallet } from '../../src/chain/wallet';
+import type { ChainSession } from '../../src/chain/session';
 import { ProviderAgent } from '../../src/agent/agent';
-import { AgentServer } from '../../src/agent/http-server';
 import { createLogger } from '../../src/agent/metrics';
-import type { IRunContext, IRunRuntime } from '../../src/agent/tokens';
+import type { IRunContext } from '../../src/agent/tokens';
 import { IChainFixture, TOKEN, random32, startChainFixture } from './chain-fixture';
 import {
+  IInProcessAgent,
   PRICE,
+  Relay,
   appendReceipts,
   call,
   login,
@@ -31,17 +31,18 @@ import {
   openRun,
   readSse,
   registerProvider,
-  relay,
+  standInRuntime,
+  startAgent,
   waitFor
 } from './agent-service-fixture';
 
 describe('agent service (in-process, real anvil, real HTTP)', () => {
   let chain: IChainFixture;
   let dir: string;
+  let fixture: IInProcessAgent;
   let agent: ProviderAgent;
-  let server: AgentServer;
   let base: string;
-  let rpc: Awaited<ReturnType<typeof relay>>;
+  let rpc: Relay;
   let session: ChainSession;
   const logLines: string[] = [];
   const contexts = new Map<string, IRunContext>();
@@ -52,54 +53,33 @@ describe('agent service (in-process, real anvil, real HTTP)', () => {
   beforeAll(async () => {
     chain = await startChainFixture();
     dir = mkdtempSync(path.join(tmpdir(), 'ain-agent-'));
-    rpc = await relay(chain.anvil.port);
     await registerProvider(chain.provider, 'http://127.0.0.1:1');
     await registerProvider(chain.challenger, 'http://127.0.0.1:2');
-    session = await ChainSession.connect(
-      { ...chain.deployment, rpcUrl: rpc.url },
-      devKeyWallet(chain.provider.key)
-    );
-    const runtime = (ctx: IRunContext): IRunRuntime => {
-      contexts.set(ctx.runId, ctx);
-      return {
-        async start() {
-          ctx.onEvent({ type: 'kernel-ready', message: 'stand-in kernel ready' });
-        },
+    fixture = await startAgent(chain, {
+      relayed: true,
+      dataDir: dir,
+      limits: { minEscrowSeconds: 3 },
+      checkpoint: { everyReceipts: 3, everySeconds: 0 },
+      anchorRetry: { baseMs: 200, maxMs: 800 },
+      createRuntime: standInRuntime(contexts, {
         handleRequest(req, res, p) {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ path: p, authorization: req.headers.authorization ?? null }));
         },
         handleUpgrade(req, socket, head, p) {
           wss.handleUpgrade(req, socket, head, ws => ws.send(JSON.stringify({ path: p })));
-        },
-        async stop() {}
-      };
-    };
-    agent = await ProviderAgent.create({
-      dataDir: dir,
-      session,
-      signingKey: new SigningKey(chain.provider.key),
-      domain: 'pending',
-      pricePerHour: PRICE,
-      limits: { minEscrowSeconds: 3 },
-      checkpoint: { everyReceipts: 3, everySeconds: 0 },
-      anchorRetry: { baseMs: 200, maxMs: 800 },
-      createRuntime: runtime,
+        }
+      }),
       logger: createLogger({ level: 'debug', write: l => logLines.push(l) })
     });
-    server = new AgentServer(agent);
-    base = await server.listen(0);
-    agent.auth.domain = new URL(base).host;
-    clientToken = await login(base, chain.client.key);
+    ({ agent, base, session, token: clientToken } = fixture);
+    rpc = fixture.rpc!;
     strangerToken = await login(base, chain.stranger.key);
   });
 
   afterAll(async () => {
     wss.close();
-    await server?.close();
-    await agent?.close();
-    session?.close();
-    await rpc?.close();
+    await fixture?.close();
     await chain?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,17 +1,22 @@
 /**
  * Shared set-up of the agent service specs: a real anvil with the contracts (chain-fixture), a registered
- * provider, bundles from core createBundle, runs opened on-chain by the real client, EIP-4361 logins signed by
- * real keys, and small HTTP and Server-Sent Events helpers over fetch. No mocks of the chain or the store.
+ * provider, the agent in-process behind its real HTTP API, bundles from core createBundle, runs opened on-chain by
+ * the real client, EIP-4361 logins signed by real keys, and small HTTP and Server-Sent Events helpers over fetch.
+ * No mocks of the chain or the store.
  */
 import { createServer, Server, Socket, connect } from 'node:net';
-import { Wallet, ZeroHash } from 'ethers';
+import { SigningKey, Wallet, ZeroHash } from 'ethers';
 import { SiweMessage } from 'siwe';
 import { Hex32, ZERO_HASH, keccak256 } from '../../src/core/hash';
 import { createBundle, Bundle } from '../../src/core/bundle-writer';
 import { receiptDigest, signReceipt, IReceiptDomain } from '../../src/core/receipt';
-import type { SigningKey } from 'ethers';
-import type { IRunStore } from '../../src/agent/tokens';
-import { IActor, TOKEN, random32 } from './chain-fixture';
+import { ChainSession } from '../../src/chain/session';
+import { devKeyWallet } from '../../src/chain/wallet';
+import { ProviderAgent } from '../../src/agent/agent';
+import type { IProviderAgentOptions } from '../../src/agent/agent-options';
+import { AgentServer } from '../../src/agent/http-server';
+import type { IRunContext, IRunRuntime, IRunStore } from '../../src/agent/tokens';
+import { IActor, IChainFixture, TOKEN, random32 } from './chain-fixture';
 
 /** Price of the test provider: 3,600 tokens an hour, one token a second, so escrow reads as seconds. */
 export const PRICE = TOKEN(3600);
@@ -299,4 +304,100 @@ export function relay(
       });
     })
   );
+}
+
+/** A relay in front of anvil (see `relay`). */
+export type Relay = Awaited<ReturnType<typeof relay>>;
+
+/**
+ * A stand-in for the kernel half, for specs that do not test it: it records each run's context in `contexts`
+ * (to append receipts as the kernel half does) and says the kernel is ready; Jupyter requests get `jupyter`'s
+ * answers, by default a 404 and a closed socket.
+ */
+export function standInRuntime(
+  contexts: Map<string, IRunContext>,
+  jupyter: Partial<Pick<IRunRuntime, 'handleRequest' | 'handleUpgrade'>> = {}
+): (ctx: IRunContext) => IRunRuntime {
+  return ctx => {
+    contexts.set(ctx.runId, ctx);
+    return {
+      start: async () => ctx.onEvent({ type: 'kernel-ready', message: 'stand-in kernel ready' }),
+      handleRequest: jupyter.handleRequest ?? ((_req, res) => res.writeHead(404).end()),
+      handleUpgrade: jupyter.handleUpgrade ?? ((_req, socket) => socket.destroy()),
+      stop: async () => undefined
+    };
+  };
+}
+
+/** The agent's options that startAgent does not fill itself (the price defaults to PRICE). */
+export interface IInProcessAgentOptions
+  extends Omit<IProviderAgentOptions, 'session' | 'signingKey' | 'domain' | 'pricePerHour'> {
+  pricePerHour?: bigint;
+  /**
+   * Reach anvil through a relay the spec can cut (`rpc`), with a provider session of the agent's own over it;
+   * otherwise the agent uses the chain fixture's provider session.
+   */
+  relayed?: boolean;
+}
+
+/** An agent in-process behind its HTTP API, with the chain fixture's client logged in. */
+export interface IInProcessAgent {
+  agent: ProviderAgent;
+  server: AgentServer;
+  /** The agent's URL, which is also its login domain. */
+  base: string;
+  /** The client's token. */
+  token: string;
+  /** The agent's chain session. */
+  session: ChainSession;
+  /** The relay in front of anvil, when `relayed`. */
+  rpc?: Relay;
+  /** Closes the server, the agent, and the relayed session and relay (not the chain, nor the data folder). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `chain`'s provider (registered by the spec) as an agent in-process, behind its real HTTP server on a free
+ * loopback port whose host is the login domain, and logs the client in.
+ */
+export async function startAgent(
+  chain: IChainFixture,
+  options: IInProcessAgentOptions
+): Promise<IInProcessAgent> {
+  const { relayed, pricePerHour, ...agentOptions } = options;
+  let rpc: Relay | undefined;
+  let ownSession: ChainSession | undefined;
+  let agent: ProviderAgent | undefined;
+  let server: AgentServer | undefined;
+  const close = async () => {
+    await server?.close();
+    await agent?.close();
+    ownSession?.close();
+    await rpc?.close();
+  };
+  try {
+    if (relayed) {
+      rpc = await relay(chain.anvil.port);
+      ownSession = await ChainSession.connect(
+        { ...chain.deployment, rpcUrl: rpc.url },
+        devKeyWallet(chain.provider.key)
+      );
+    }
+    const session = ownSession ?? chain.provider.session;
+    agent = await ProviderAgent.create({
+      ...agentOptions,
+      session,
+      signingKey: new SigningKey(chain.provider.key),
+      domain: 'pending',
+      pricePerHour: pricePerHour ?? PRICE
+    });
+    server = new AgentServer(agent);
+    const base = await server.listen(0);
+    agent.auth.domain = new URL(base).host;
+    const token = await login(base, chain.client.key);
+    return { agent, server, base, token, session, rpc, close };
+  } catch (e) {
+    await close().catch(() => undefined);
+    throw e;
+  }
 }

@@ -10,25 +10,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { SigningKey } from 'ethers';
 import type { Hex32 } from '../../src/core/hash';
 import { ReceiptTree } from '../../src/core/merkle';
-import { ChainSession } from '../../src/chain/session';
-import { devKeyWallet } from '../../src/chain/wallet';
-import { ProviderAgent } from '../../src/agent/agent';
-import { AgentServer } from '../../src/agent/http-server';
+import type { ProviderAgent } from '../../src/agent/agent';
 import { createLogger } from '../../src/agent/metrics';
-import type { IRunContext, IRunRuntime } from '../../src/agent/tokens';
+import type { IRunContext } from '../../src/agent/tokens';
 import { IChainFixture, TOKEN, startChainFixture } from '../integration/chain-fixture';
 import {
+  IInProcessAgent,
+  Relay,
   appendReceipts,
   call,
-  login,
   makeBundle,
   openRun,
   readSse,
   registerProvider,
-  relay,
+  standInRuntime,
+  startAgent,
   waitFor
 } from '../integration/agent-service-fixture';
 import { recordCase } from './record';
@@ -37,10 +35,9 @@ jest.setTimeout(90_000);
 
 let chain: IChainFixture;
 let dir: string;
-let rpc: Awaited<ReturnType<typeof relay>>;
-let session: ChainSession;
+let fixture: IInProcessAgent;
+let rpc: Relay;
 let agent: ProviderAgent;
-let server: AgentServer;
 let base: string;
 let token: string;
 const contexts = new Map<string, IRunContext>();
@@ -48,45 +45,24 @@ const contexts = new Map<string, IRunContext>();
 beforeAll(async () => {
   chain = await startChainFixture();
   dir = mkdtempSync(path.join(tmpdir(), 'ain-fault-chain-'));
-  rpc = await relay(chain.anvil.port);
   await registerProvider(chain.provider, 'http://127.0.0.1:1');
-  session = await ChainSession.connect(
-    { ...chain.deployment, rpcUrl: rpc.url },
-    devKeyWallet(chain.provider.key)
-  );
-  // The kernel half is not under test here: a stand-in that only says it is ready.
-  const runtime = (ctx: IRunContext): IRunRuntime => {
-    contexts.set(ctx.runId, ctx);
-    return {
-      start: async () => ctx.onEvent({ type: 'kernel-ready', message: 'stand-in kernel ready' }),
-      handleRequest: (_req, res) => res.writeHead(404).end(),
-      handleUpgrade: (_req, socket) => socket.destroy(),
-      stop: async () => undefined
-    };
-  };
-  agent = await ProviderAgent.create({
+  fixture = await startAgent(chain, {
+    relayed: true,
     dataDir: dir,
-    session,
-    signingKey: new SigningKey(chain.provider.key),
-    domain: 'pending',
     pricePerHour: TOKEN(3600),
     checkpoint: { everyReceipts: 3, everySeconds: 0 },
     // The agent's default backoff (0.5 s doubling, at most 30 s); reconciliation every second for the test.
     anchorRetry: { reconcileSeconds: 1 },
-    createRuntime: runtime,
+    // The kernel half is not under test here: a stand-in that only says it is ready.
+    createRuntime: standInRuntime(contexts),
     logger: createLogger({ level: 'error' })
   });
-  server = new AgentServer(agent);
-  base = await server.listen(0);
-  agent.auth.domain = new URL(base).host;
-  token = await login(base, chain.client.key);
+  ({ agent, base, token } = fixture);
+  rpc = fixture.rpc!;
 });
 
 afterAll(async () => {
-  await server?.close();
-  await agent?.close();
-  session?.close();
-  await rpc?.close();
+  await fixture?.close();
   await chain?.stop();
   rmSync(dir, { recursive: true, force: true });
 });

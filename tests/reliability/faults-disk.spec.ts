@@ -10,22 +10,20 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { SigningKey } from 'ethers';
 import type { Hex32 } from '../../src/core/hash';
-import { ProviderAgent } from '../../src/agent/agent';
 import { LocalKernelBackend } from '../../src/agent/backend-local';
 import { UvEnvironmentBuilder } from '../../src/agent/env-builder-uv';
-import { AgentServer } from '../../src/agent/http-server';
 import { createLogger } from '../../src/agent/metrics';
 import { createRunRuntime } from '../../src/agent/run-runtime';
 import { IChainFixture, TOKEN, startChainFixture } from '../integration/chain-fixture';
 import {
+  IInProcessAgent,
   call,
-  login,
   makeBundle,
   openRun,
   readSse,
   registerProvider,
+  startAgent,
   waitFor
 } from '../integration/agent-service-fixture';
 import { ENV_CACHE, leftoversAfter } from '../integration/agent-kernel-fixture';
@@ -37,8 +35,7 @@ let chain: IChainFixture;
 let dir: string;
 let envDir: string;
 let mounted = false;
-let agent: ProviderAgent;
-let server: AgentServer;
+let fixture: IInProcessAgent;
 let base: string;
 let token: string;
 
@@ -56,24 +53,17 @@ beforeAll(async () => {
     uvCacheDir: path.join(ENV_CACHE, 'uv-cache'),
     uv: path.join(__dirname, '..', '..', '.venv', 'bin', 'uv')
   });
-  agent = await ProviderAgent.create({
+  fixture = await startAgent(chain, {
     dataDir: path.join(dir, 'agent'),
-    session: chain.provider.session,
-    signingKey: new SigningKey(chain.provider.key),
-    domain: 'pending',
     pricePerHour: TOKEN(3600),
     createRuntime: (ctx, store) => createRunRuntime(ctx, { backend, envBuilder, store }),
     logger: createLogger({ level: 'error' })
   });
-  server = new AgentServer(agent);
-  base = await server.listen(0);
-  agent.auth.domain = new URL(base).host;
-  token = await login(base, chain.client.key);
+  ({ base, token } = fixture);
 });
 
 afterAll(async () => {
-  await server?.close();
-  await agent?.close();
+  await fixture?.close();
   await chain?.stop();
   if (mounted) {
     execFileSync('umount', [envDir]);
