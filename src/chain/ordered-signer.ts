@@ -6,10 +6,11 @@
  * load the agent's checkpoints fell behind the receipts. Here only the nonce read, the signature and the broadcast
  * take turns; gas and fees are read side by side before.
  *
- * The nonce is read from the chain each turn (its pending count includes what we broadcast), not kept locally as
- * ethers' NonceManager does: a local count runs ahead of the chain when a reorganisation drops our transactions
- * (the next one then waits in the pool forever behind the gap), when another process sends with the same key, or,
- * with NonceManager, when a transaction fails its gas estimate after taking a nonce.
+ * The nonce is counted locally only within a burst (while turns wait behind each other), and read from the chain
+ * (whose pending count includes what we broadcast) at the start of every burst and after any failed broadcast.
+ * A count kept for good, as ethers' NonceManager keeps it, runs ahead of the chain when a reorganisation drops
+ * our transactions (the next one then waits in the pool forever behind the gap), when another process sends with
+ * the same key, or, with NonceManager, when a transaction fails its gas estimate after taking a nonce.
  */
 import {
   AbstractSigner,
@@ -27,6 +28,10 @@ export class OrderedSigner extends AbstractSigner {
   readonly signer: Signer;
   /** The broadcast in flight: the next one waits for it. */
   private turn: Promise<unknown> = Promise.resolve();
+  /** Sends waiting for or taking their turn; the burst ends when none is left. */
+  private waiting = 0;
+  /** The nonce after the last broadcast of this burst (null: read it from the chain). */
+  private next: number | null = null;
 
   constructor(signer: Signer) {
     super(signer.provider);
@@ -60,16 +65,27 @@ export class OrderedSigner extends AbstractSigner {
   override async sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
     // A transaction that reverts fails here, before its turn.
     const [gasLimit, fees] = await Promise.all([tx.gasLimit ?? this.signer.estimateGas(tx), this.fees(tx)]);
+    this.waiting++;
     const sent = this.turn.then(() => this.broadcast({ ...tx, ...fees, gasLimit }, true));
-    this.turn = sent.catch(() => undefined);
+    this.turn = sent
+      .catch(() => undefined)
+      .then(() => {
+        if (--this.waiting === 0) {
+          this.next = null;
+        }
+      });
     return sent;
   }
 
   private async broadcast(tx: TransactionRequest, retry: boolean): Promise<TransactionResponse> {
-    const nonce = await this.signer.getNonce('pending');
+    const nonce = this.next ?? (await this.signer.getNonce('pending'));
     try {
-      return await this.signer.sendTransaction({ ...tx, nonce });
+      const response = await this.signer.sendTransaction({ ...tx, nonce });
+      this.next = nonce + 1;
+      return response;
     } catch (e) {
+      // Whether the node took the nonce is unknown: ask the chain.
+      this.next = null;
       if (retry && (isError(e, 'NONCE_EXPIRED') || isError(e, 'REPLACEMENT_UNDERPRICED'))) {
         // Another sender of this key (another process or session) took that nonce meanwhile.
         return this.broadcast(tx, false);
