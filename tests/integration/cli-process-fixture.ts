@@ -1,11 +1,21 @@
 /**
  * The `ain` command as child processes (node bin/ain.js, built from this tree): a long-running provider agent
- * started until it listens, and one-shot commands run to their exit with their output. Every process started
- * here is killed by stopAllProcesses(), so a failing spec leaves nothing behind.
+ * started until it listens (alone, or with a development chain of its own and a logged-in client: startDevAgent),
+ * and one-shot commands run to their exit with their output. Every process started here is killed by
+ * stopAllProcesses(), so a failing spec leaves nothing behind.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Wallet, parseUnits } from 'ethers';
+import type { Hex32 } from '../../src/core/hash';
+import { IDevChain, devPrivateKey, startDevChain } from '../../src/chain/dev-chain';
+import { RunRegistryClient } from '../../src/chain/run-registry';
+import { ChainSession } from '../../src/chain/session';
+import { devKeyWallet } from '../../src/chain/wallet';
+import { login } from './agent-service-fixture';
+import { random32 } from './chain-fixture';
 
 export const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'ain.js');
@@ -54,6 +64,73 @@ export function startAgentProcess(args: string[], env: Record<string, string> = 
       }
     });
   });
+}
+
+/** An agent process on a development chain of its own (provider: account 1), with its client (account 2). */
+export interface IDevAgent {
+  /** The spec's folder: chain/, agent/ (the agent's data folder) and deployment.json. */
+  dir: string;
+  chain: IDevChain;
+  agent: IAgentProcess;
+  /** The client's agent token. */
+  token: string;
+  /** The run registry as the client. */
+  runs: RunRegistryClient;
+  /** Opens a run of `bundleHash` with the agent's provider as the client (600 s of escrow at 3,600 an hour). */
+  openRun(bundleHash: Hex32, nonce: bigint): Promise<Hex32>;
+  /** Kills every process of this fixture, stops the chain and removes the folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the CLI, starts a development chain in a new folder `ain-<prefix>-*`, and `ain provider start` on it
+ * (account 1, the kernel `backend`, price 3,600 an hour, 5 s of escrow at least); logs the client (account 2) in.
+ */
+export async function startDevAgent(prefix: string, backend: 'none' | 'local'): Promise<IDevAgent> {
+  buildCli();
+  const dir = mkdtempSync(path.join(tmpdir(), `ain-${prefix}-`));
+  let chain: IDevChain | undefined;
+  let session: ChainSession | undefined;
+  const close = async () => {
+    session?.close();
+    await stopAllProcesses('SIGKILL');
+    await chain?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    chain = await startDevChain({ dataDir: path.join(dir, 'chain'), port: 0, fundAccounts: 3 });
+    const deployment = path.join(dir, 'deployment.json');
+    writeFileSync(deployment, JSON.stringify(chain.deployment));
+    const agent = await startAgentProcess(
+      [
+        '--deployment', deployment,
+        '--port', '0',
+        '--data-dir', path.join(dir, 'agent'),
+        '--backend', backend,
+        '--price', '3600',
+        '--min-escrow-seconds', '5'
+      ], // prettier-ignore
+      { AIN_PROVIDER_KEY: devPrivateKey(1) }
+    );
+    const token = await login(agent.url, devPrivateKey(2));
+    session = await ChainSession.connect(chain.deployment, devKeyWallet(devPrivateKey(2)));
+    const runs = new RunRegistryClient(session);
+    const openRun = async (bundleHash: Hex32, nonce: bigint) =>
+      (
+        await runs.openRun({
+          provider: new Wallet(devPrivateKey(1)).address,
+          bundleHash,
+          nonce,
+          samplingSecret: random32(),
+          escrow: parseUnits('600', 18),
+          pricePerHour: parseUnits('3600', 18)
+        })
+      ).runId;
+    return { dir, chain, agent, token, runs, openRun, close };
+  } catch (e) {
+    await close().catch(() => undefined);
+    throw e;
+  }
 }
 
 export interface IExit {

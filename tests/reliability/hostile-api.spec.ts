@@ -8,26 +8,15 @@
  * again on the ids of a run with anchored receipts; and last POST /auth/refresh, which revokes the token.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { SigningKey, Wallet, parseUnits } from 'ethers';
-import { IDevChain, devPrivateKey, startDevChain } from '../../src/chain/dev-chain';
-import { RunRegistryClient } from '../../src/chain/run-registry';
-import { ChainSession } from '../../src/chain/session';
-import { devKeyWallet } from '../../src/chain/wallet';
+import { SigningKey } from 'ethers';
+import { devPrivateKey } from '../../src/chain/dev-chain';
 import { openDatabase } from '../../src/agent/database';
 import { ReceiptStore } from '../../src/agent/store-receipts';
 import type { Hex32 } from '../../src/core/hash';
-import { random32 } from '../integration/chain-fixture';
-import { appendReceipts, call, login, makeBundle, waitFor } from '../integration/agent-service-fixture';
-import {
-  IAgentProcess,
-  ROOT,
-  buildCli,
-  startAgentProcess,
-  stopAllProcesses
-} from '../integration/cli-process-fixture';
+import { appendReceipts, call, makeBundle, waitFor } from '../integration/agent-service-fixture';
+import { IAgentProcess, IDevAgent, ROOT, startDevAgent } from '../integration/cli-process-fixture';
 import { RESULTS_DIR, recordCase } from './record';
 
 const SCHEMATHESIS = path.join(ROOT, '.venv', 'bin', 'schemathesis');
@@ -107,8 +96,8 @@ function fuzz(
 }
 
 describe('hostile input: the agent HTTP API fuzzed from its OpenAPI document', () => {
+  let bed: IDevAgent;
   let dir: string;
-  let chain: IDevChain;
   let agent: IAgentProcess;
   let token: string;
   let runId: Hex32;
@@ -118,59 +107,27 @@ describe('hostile input: the agent HTTP API fuzzed from its OpenAPI document', (
     if (!existsSync(SCHEMATHESIS)) {
       throw new Error(`${SCHEMATHESIS} is missing: run scripts/setup.sh (it installs requirements-dev.txt).`);
     }
-    buildCli();
-    dir = mkdtempSync(path.join(tmpdir(), 'ain-hostile-api-'));
-    chain = await startDevChain({ dataDir: path.join(dir, 'chain'), port: 0, fundAccounts: 3 });
-    const deployment = path.join(dir, 'deployment.json');
-    writeFileSync(deployment, JSON.stringify(chain.deployment));
-    agent = await startAgentProcess(
-      [
-        '--deployment', deployment,
-        '--port', '0',
-        '--data-dir', path.join(dir, 'agent'),
-        '--backend', 'none',
-        '--price', '3600',
-        '--min-escrow-seconds', '5'
-      ], // prettier-ignore
-      { AIN_PROVIDER_KEY: devPrivateKey(1) }
-    );
-    token = await login(agent.url, devPrivateKey(2));
+    bed = await startDevAgent('hostile-api', 'none');
+    ({ dir, agent, token } = bed);
     // One admitted run, so that run routes also meet a run that exists.
-    const session = await ChainSession.connect(chain.deployment, devKeyWallet(devPrivateKey(2)));
+    const bundle = makeBundle('fuzz');
+    bundleHash = bundle.bundleHash;
+    runId = await bed.openRun(bundle.bundleHash, 1n);
+    const created = await call(agent.url, 'POST', `/runs?runId=${runId}`, { token, body: bundle.bytes });
+    expect(created.status).toBe(201);
+    // Three receipts in the agent's own store (as its kernel half writes them), anchored: proofs exist.
+    const db = openDatabase(path.join(dir, 'agent', 'agent.sqlite'));
     try {
-      const bundle = makeBundle('fuzz');
-      bundleHash = bundle.bundleHash;
-      const registry = new RunRegistryClient(session);
-      ({ runId } = await registry.openRun({
-        provider: new Wallet(devPrivateKey(1)).address,
-        bundleHash: bundle.bundleHash,
-        nonce: 1n,
-        samplingSecret: random32(),
-        escrow: parseUnits('600', 18),
-        pricePerHour: parseUnits('3600', 18)
-      }));
-      const created = await call(agent.url, 'POST', `/runs?runId=${runId}`, { token, body: bundle.bytes });
-      expect(created.status).toBe(201);
-      // Three receipts in the agent's own store (as its kernel half writes them), anchored: proofs exist.
-      const db = openDatabase(path.join(dir, 'agent', 'agent.sqlite'));
-      try {
-        appendReceipts(new ReceiptStore(db), runId, 3, registry.domain, new SigningKey(devPrivateKey(1)));
-      } finally {
-        db.close();
-      }
-      expect((await call(agent.url, 'POST', `/runs/${runId}/anchor`, { token })).status).toBe(202);
-      await waitFor(async () => (await registry.getRun(runId)).receiptCount === 3, 20000, 'the anchor');
+      appendReceipts(new ReceiptStore(db), runId, 3, bed.runs.domain, new SigningKey(devPrivateKey(1)));
     } finally {
-      session.close();
+      db.close();
     }
+    expect((await call(agent.url, 'POST', `/runs/${runId}/anchor`, { token })).status).toBe(202);
+    await waitFor(async () => (await bed.runs.getRun(runId)).receiptCount === 3, 20000, 'the anchor');
   }, 120000);
 
   afterAll(async () => {
-    await stopAllProcesses('SIGKILL');
-    await chain?.stop();
-    if (dir) {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await bed?.close();
   });
 
   it('answers every generated request without a 5xx or a schema violation, and is still healthy', async () => {

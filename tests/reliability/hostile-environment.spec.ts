@@ -6,25 +6,13 @@
  * (no `environment-building` event, no environment folder), the run fails with the reasons, and a client can
  * read them from the run's events.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { Wallet, parseUnits } from 'ethers';
-import { IDevChain, devPrivateKey, startDevChain } from '../../src/chain/dev-chain';
-import { RunRegistryClient } from '../../src/chain/run-registry';
-import { ChainSession } from '../../src/chain/session';
-import { devKeyWallet } from '../../src/chain/wallet';
 import { createBundle } from '../../src/core/bundle-writer';
 import { detectEnvironment } from '../../src/core/environment';
-import { random32 } from '../integration/chain-fixture';
-import { call, login, readSse, waitFor } from '../integration/agent-service-fixture';
-import {
-  IAgentProcess,
-  buildCli,
-  startAgentProcess,
-  stopAllProcesses
-} from '../integration/cli-process-fixture';
+import { call, readSse, waitFor } from '../integration/agent-service-fixture';
+import { IAgentProcess, IDevAgent, startDevAgent } from '../integration/cli-process-fixture';
 import { Tally, encoder, notebookBytes, outcome } from './fixture-hostile';
 import { recordCase } from './record';
 
@@ -122,40 +110,18 @@ describe('hostile input: environments a provider refuses', () => {
   });
 
   describe('a real agent refuses such runs before any build', () => {
+    let bed: IDevAgent;
     let dir: string;
-    let chain: IDevChain;
     let agent: IAgentProcess;
     let token: string;
-    let session: ChainSession;
 
     beforeAll(async () => {
-      buildCli();
-      dir = mkdtempSync(path.join(tmpdir(), 'ain-hostile-env-'));
-      chain = await startDevChain({ dataDir: path.join(dir, 'chain'), port: 0, fundAccounts: 3 });
-      const deployment = path.join(dir, 'deployment.json');
-      writeFileSync(deployment, JSON.stringify(chain.deployment));
-      agent = await startAgentProcess(
-        [
-          '--deployment', deployment,
-          '--port', '0',
-          '--data-dir', path.join(dir, 'agent'),
-          '--backend', 'local',
-          '--price', '3600',
-          '--min-escrow-seconds', '5'
-        ], // prettier-ignore
-        { AIN_PROVIDER_KEY: devPrivateKey(1) }
-      );
-      token = await login(agent.url, devPrivateKey(2));
-      session = await ChainSession.connect(chain.deployment, devKeyWallet(devPrivateKey(2)));
+      bed = await startDevAgent('hostile-env', 'local');
+      ({ dir, agent, token } = bed);
     }, 120000);
 
     afterAll(async () => {
-      session?.close();
-      await stopAllProcesses('SIGKILL');
-      await chain?.stop();
-      if (dir) {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      await bed?.close();
     });
 
     it('Dockerfile, apt.txt, postBuild, conda packages and a VCS requirement: refused with the reasons', async () => {
@@ -174,21 +140,13 @@ describe('hostile input: environments a provider refuses', () => {
         ],
         ['VCS requirement', { 'requirements.txt': 'git+https://github.com/psf/requests\n' }, /git\+https/]
       ];
-      const registry = new RunRegistryClient(session);
       let refused = 0;
       let nonce = 1n;
       for (const [name, envFiles, reason] of cases) {
         const files = filesOf(envFiles);
         files.set('analysis.ipynb', notebookBytes());
         const bundle = createBundle({ notebookPath: 'analysis.ipynb', files });
-        const { runId } = await registry.openRun({
-          provider: new Wallet(devPrivateKey(1)).address,
-          bundleHash: bundle.bundleHash,
-          nonce: nonce++,
-          samplingSecret: random32(),
-          escrow: parseUnits('600', 18),
-          pricePerHour: parseUnits('3600', 18)
-        });
+        const runId = await bed.openRun(bundle.bundleHash, nonce++);
         const created = await call(agent.url, 'POST', `/runs?runId=${runId}`, { token, body: bundle.bytes });
         expect({ name, status: created.status }).toEqual({ name, status: 201 });
         const run = await waitFor(
