@@ -1,13 +1,13 @@
 import { expect, test } from '@jupyterlab/galata';
 import { join } from 'node:path';
+import { SHOTS, notebookEvidence, notebookJson } from './run-fixture';
 
 // Live evidence: a notebook run on one of the two local providers that `ain dev` starts (the run pipeline's
 // "Run on AI Network"), its receipts arriving through IAinRuns: the badges show the cell running, then signed and
 // anchored once the provider anchors its checkpoint; the sidebar and the status bar follow the run; the evidence
 // is written to metadata.ain.
-const screenshots = join(__dirname, 'screenshots');
 
-const CELLS = [
+const CELLS: [string, string][] = [
   ['live-a', 'x = 6 * 7\nprint(x)'],
   ['live-b', 'import time\ntime.sleep(2)\nprint("slept")'],
   ['live-c', 'print(x + 1)']
@@ -23,23 +23,7 @@ test('a notebook run on a provider: badges go running, signed, anchored; sidebar
 }) => {
   test.setTimeout(300_000);
   const path = `${tmpPath}/live.ipynb`;
-  const notebook = {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: {
-      kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' },
-      language_info: { name: 'python' }
-    },
-    cells: CELLS.map(([id, source]) => ({
-      cell_type: 'code',
-      id,
-      metadata: {},
-      execution_count: null,
-      outputs: [],
-      source
-    }))
-  };
-  await page.contents.uploadContent(JSON.stringify(notebook), 'text', path);
+  await page.contents.uploadContent(notebookJson(CELLS), 'text', path);
   await page.notebook.openByPath(path);
   await page.notebook.activate('live.ipynb');
 
@@ -91,7 +75,7 @@ test('a notebook run on a provider: badges go running, signed, anchored; sidebar
   console.log(`badge states seen: ${JSON.stringify(states)}`);
   // The sleeping cell was seen running while it ran; every badge ends anchored.
   expect(states[1]).toContain('running');
-  await page.locator('.jp-Notebook').screenshot({ path: join(screenshots, 'badges-live.png') });
+  await page.locator('.jp-Notebook').screenshot({ path: join(SHOTS, 'badges-live.png') });
 
   // The run in the sidebar with time, cost and actions; the remaining budget in the status bar.
   await page.evaluate(() => (window as any).jupyterapp.commands.execute('ain:open-sidebar'));
@@ -100,12 +84,10 @@ test('a notebook run on a provider: badges go running, signed, anchored; sidebar
   await expect(run).toContainText('3: 3 anchored, 0 signed, 0 invalid');
   await expect(run.getByRole('button', { name: 'Anchor now' })).toBeVisible();
   await expect(page.locator('.jp-AinBudgetStatus')).toContainText(/AIN budget [\d.]+ left/);
-  await page.locator('.jp-AinSidebar').screenshot({ path: join(screenshots, 'sidebar-live.png') });
+  await page.locator('.jp-AinSidebar').screenshot({ path: join(SHOTS, 'sidebar-live.png') });
 
   // The evidence is in metadata.ain, ready to be saved with the notebook.
-  const ain = await page.evaluate(() =>
-    (window as any).jupyterapp.shell.currentWidget.model.getMetadata('ain')
-  );
+  const ain = await notebookEvidence(page);
   expect(ain.receipts.map((r: any) => r.cellId)).toEqual(CELLS.map(([id]) => id));
   expect(ain.checkpoints.some((c: any) => /^0x[0-9a-f]{64}$/.test(c.txHash ?? ''))).toBe(true);
   expect(ain.runs).toHaveLength(1);
