@@ -8,7 +8,7 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import { CommandIDs } from './command-ids.js';
-import { formatTokens } from './sidebar.js';
+import { formatTokens } from './display.js';
 import { IAinRun, IAinRuns } from './tokens.js';
 
 /** Remaining budget in base units (never negative). */

@@ -12,7 +12,7 @@ import { ChallengeCandidate, submitChallenge } from '../chain/challenges.js';
 import type { Hex32 } from '../core/hash.js';
 import type { AinChain } from './chain.js';
 import { errorMessage, labError } from './errors.js';
-import { formatTokens } from './kernel-router.js';
+import { formatTokens } from './display.js';
 import { openChallenges } from './verify-model.js';
 import type { IAinChain, IAinEvidence, IAinRuns } from './tokens.js';
 

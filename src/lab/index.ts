@@ -17,7 +17,7 @@ import { runPickerPlugin } from './picker.js';
 import { budgetStatusPlugin } from './budget-status.js';
 import { cellBadgesPlugin } from './cell-badges.js';
 import { evidencePlugin } from './evidence.js';
-import { sidebarPlugin } from './sidebar.js';
+import { sidebarPlugin } from './sidebar-plugin.js';
 import { verifyWorkerPlugin } from './verify-worker-plugin.js';
 import { launchLinkPlugin } from './launch-link.js';
 import { verifyPlugin } from './verify-plugin.js';

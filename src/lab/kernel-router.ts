@@ -7,7 +7,7 @@
 import { KernelSpec, ServerConnection } from '@jupyterlab/services';
 import { Token } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
-import { formatUnits } from 'ethers';
+import { formatTokens } from './display.js';
 import type { Hex32 } from '../core/hash.js';
 import { labError } from './errors.js';
 import type { IAinProviderListing } from './tokens.js';
@@ -77,12 +77,6 @@ export function providerLabel(provider: Pick<IAinProviderListing, 'address' | 'c
     // not JSON: fall back to the address
   }
   return `${provider.address.slice(0, 6)}…${provider.address.slice(-4)}`;
-}
-
-/** A token amount in base units (decimal string) as whole tokens for people: "1", "0.5", "2.25". */
-export function formatTokens(baseUnits: string): string {
-  const text = formatUnits(BigInt(baseUnits), 18);
-  return text.endsWith('.0') ? text.slice(0, -2) : text;
 }
 
 /** The kernel spec of a provider: "AI Network · <provider> · <price>/h", Python, with the offer as metadata. */

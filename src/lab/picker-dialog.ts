@@ -11,7 +11,8 @@ import { Widget } from '@lumino/widgets';
 import { detectEnvironment } from '../core/environment.js';
 import type { EnvironmentReport } from '../core/environment-report.js';
 import { errorMessage } from './errors.js';
-import { IAinKernelRouter, formatTokens, providerLabel } from './kernel-router.js';
+import { formatTokens } from './display.js';
+import { IAinKernelRouter, providerLabel } from './kernel-router.js';
 import { notebookFiles } from './notebook-files.js';
 import { IAinChain, IAinProviderListing, IAinSettings } from './tokens.js';
 

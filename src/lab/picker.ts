@@ -5,20 +5,11 @@
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
-import { LabIcon } from '@jupyterlab/ui-components';
 import { CommandIDs } from './command-ids.js';
+import { ainIcon } from './display.js';
 import { IAinKernelRouter } from './kernel-router.js';
 import { showRunPicker } from './picker-dialog.js';
 import { IAinChain, IAinRun, IAinRuns, IAinSettings } from './tokens.js';
-
-/** The AI Network glyph (colours from the theme, so dark mode works). */
-export const ainIcon = new LabIcon({
-  name: 'jupyterlab-ain:network',
-  svgstr:
-    '<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0 0 24 24"><g class="jp-icon3" fill="none" ' +
-    'stroke="#616161" stroke-width="2"><circle cx="12" cy="5" r="3"/><circle cx="5" cy="18" r="3"/>' +
-    '<circle cx="19" cy="18" r="3"/><path d="M10.5 7.5 6.5 15.5M13.5 7.5l4 8M8 18h8"/></g></svg>'
-});
 
 export const runPickerPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-ain:run-picker',

@@ -3,12 +3,11 @@
  * receipts, and the run actions (anchor now, stop, settle) carried out by IAinRuns. Runs restored from open
  * notebooks are listed too, so a shared notebook's evidence is visible without the run pipeline.
  */
-import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { JupyterFrontEnd } from '@jupyterlab/application';
 import { showErrorMessage } from '@jupyterlab/apputils';
-import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
-import { formatUnits } from 'ethers';
 import { CommandIDs } from './command-ids.js';
+import { ainIcon, formatDuration, formatTokens, shortHex } from './display.js';
 import { checkpointStatus } from './run-model.js';
 import { latestVerificationSummary } from './verify-model.js';
 import {
@@ -19,33 +18,6 @@ import {
   IAinRunRecord,
   IAinRuns
 } from './tokens.js';
-
-/** A small network mark for the sidebar tab, drawn with the theme's icon colour. */
-export const ainIcon = new LabIcon({
-  name: 'jupyterlab-ain:network',
-  svgstr:
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
-    '<circle cx="12" cy="5" r="2.5"/><circle cx="5" cy="18" r="2.5"/><circle cx="19" cy="18" r="2.5"/>' +
-    '<path d="M11 7h2v4.5l5 4.4-1.3 1.5L12 13.3l-4.7 4.1L6 15.9l5-4.4z"/></g></svg>'
-});
-
-/** Whole tokens from base units (18 decimals), trimmed for display. */
-export function formatTokens(baseUnits: string): string {
-  try {
-    const [whole, frac = ''] = formatUnits(BigInt(baseUnits), 18).split('.');
-    const f = frac.replace(/0+$/, '').slice(0, 4);
-    return f ? `${whole}.${f}` : whole;
-  } catch {
-    return baseUnits;
-  }
-}
-
-/** A duration as h:mm:ss. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${Math.floor(s / 3600)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
-}
 
 /** The sidebar panel. */
 export class AinSidebar extends Widget {
@@ -106,7 +78,7 @@ export class AinSidebar extends Widget {
       for (const p of this._providers) {
         providers.appendChild(
           row(
-            short(p.address),
+            shortHex(p.address),
             `${formatTokens(p.pricePerHour)}/h · stake ${formatTokens(p.stake)} · ${
               p.reachable === null ? 'probing' : p.reachable ? `${p.latencyMs ?? '?'} ms` : 'unreachable'
             }`
@@ -174,10 +146,10 @@ export class AinSidebar extends Widget {
   ): HTMLElement {
     const node = h('div', 'jp-AinSidebar-run', '');
     node.dataset.runId = record.runId;
-    const role = reproduces ? ` (verifier run of ${short(reproduces)})` : '';
+    const role = reproduces ? ` (verifier run of ${shortHex(reproduces)})` : '';
     node.appendChild(h('div', 'jp-AinSidebar-runTitle', `${path}${role} · ${record.state}`));
-    node.appendChild(row('Run', short(record.runId)));
-    node.appendChild(row('Provider', short(record.provider)));
+    node.appendChild(row('Run', shortHex(record.runId)));
+    node.appendChild(row('Provider', shortHex(record.provider)));
     const end = record.endedAt ? Date.parse(record.endedAt) : live ? Date.now() : NaN;
     const opened = Date.parse(record.openedAt);
     if (Number.isFinite(end) && Number.isFinite(opened)) {
@@ -310,52 +282,6 @@ export namespace AinSidebar {
   }
 }
 
-/** The sidebar plugin, with the run actions as commands. */
-export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
-  id: 'jupyterlab-ain:sidebar',
-  description: 'The "AI Network" sidebar: wallet, chain, providers, runs, receipts and run actions.',
-  autoStart: true,
-  requires: [IAinEvidence],
-  optional: [IAinRuns, IAinChain, ILabShell],
-  activate: activateSidebar
-};
-
-function activateSidebar(
-  app: JupyterFrontEnd,
-  evidence: IAinEvidence,
-  runs: IAinRuns | null,
-  chain: IAinChain | null,
-  labShell: ILabShell | null
-): void {
-  const sidebar = new AinSidebar({ commands: app.commands, evidence, runs, chain });
-  app.shell.add(sidebar, labShell ? 'right' : 'left', { rank: 900 });
-  const runAction = (label: string, act: (r: IAinRuns, runId: string) => Promise<void>) => ({
-    label,
-    isEnabled: () => runs !== null,
-    execute: async (args: { runId?: unknown }) => {
-      if (runs && typeof args.runId === 'string') {
-        await act(runs, args.runId);
-      }
-    }
-  });
-  app.commands.addCommand(
-    CommandIDs.anchorNow,
-    runAction('Anchor Checkpoint Now', (r, id) => r.anchorNow(id))
-  );
-  app.commands.addCommand(
-    CommandIDs.stopRun,
-    runAction('Stop AI Network Run', (r, id) => r.stop(id))
-  );
-  app.commands.addCommand(
-    CommandIDs.settleRun,
-    runAction('Settle AI Network Run', (r, id) => r.settle(id))
-  );
-  app.commands.addCommand(CommandIDs.openSidebar, {
-    label: 'Open AI Network Sidebar',
-    execute: () => app.shell.activateById(sidebar.id)
-  });
-}
-
 function h(tag: string, className: string, text: string): HTMLElement {
   const node = document.createElement(tag);
   node.className = className;
@@ -368,8 +294,4 @@ function row(name: string, value: string): HTMLElement {
   node.appendChild(h('span', 'jp-AinSidebar-name', name));
   node.appendChild(h('span', 'jp-AinSidebar-value', value));
   return node;
-}
-
-function short(hex: string): string {
-  return hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex;
 }

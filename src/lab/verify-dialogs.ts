@@ -7,7 +7,8 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { KernelSpec } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 import { errorMessage } from './errors.js';
-import { formatTokens, providerLabel } from './kernel-router.js';
+import { formatTokens } from './display.js';
+import { providerLabel } from './kernel-router.js';
 import type { ExecutorChoice } from './verify-executors.js';
 import { otherProviders, VerifyKind } from './verify-model.js';
 import type { IAinChain, IAinProviderListing, IAinRunRecord } from './tokens.js';
@@ -171,8 +172,8 @@ export class VerifyChoiceBody extends Widget implements Dialog.IBodyWidget<IVeri
       radio.name = 'jp-AinVerifyDialog-provider';
       radio.value = p.address;
       radio.checked = i === 0;
-      // Picking a provider picks "Another provider".
-      radio.addEventListener('change', () => {
+      // Picking a provider picks "Another provider", also the row already selected (no change event then).
+      radio.addEventListener('click', () => {
         const where = this.node.querySelector<HTMLInputElement>('input[value="provider"]');
         if (where) {
           where.checked = true;

@@ -48,12 +48,9 @@ async function verifyWith(
     await dialog.locator('.jp-AinVerifyDialog-samples').fill(String(options.samples));
   }
   if (options.provider) {
-    // "Another provider" first: picking a provider row that is already selected (the first one is) changes nothing.
-    await dialog.locator('input[value="provider"]').check();
-    await dialog
-      .locator('.jp-AinVerifyDialog-provider', { hasText: options.provider })
-      .locator('input')
-      .check();
+    // A click on the provider's row picks "Another provider" too, also when that row is already selected.
+    await expect(dialog.locator('input[value="local"]')).toBeChecked();
+    await dialog.locator('.jp-AinVerifyDialog-provider', { hasText: options.provider }).click();
     await expect(dialog.locator('input[value="provider"]')).toBeChecked();
   }
   await dialog.locator('.jp-mod-accept', { hasText: button }).click();
