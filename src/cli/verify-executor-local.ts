@@ -12,8 +12,7 @@ import { mkdtempSync, promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { KernelManager, ServerConnection } from '@jupyterlab/services';
-import WebSocket from 'ws';
+import { KernelManager } from '@jupyterlab/services';
 import { readBundle } from '../core/bundle-reader.js';
 import { createBundle } from '../core/bundle-writer.js';
 import { detectEnvironment, isEnvironmentPath } from '../core/environment.js';
@@ -26,6 +25,7 @@ import { UvEnvironmentBuilder } from '../agent/env-builder-uv.js';
 import { unpackBundle } from '../agent/run-admission.js';
 import type { IBuiltEnvironment, IKernelServer } from '../agent/tokens.js';
 import { collectBundleFiles } from './bundle-files.js';
+import { nodeServerSettings } from './jupyter-settings.js';
 
 /** Where the cells' files come from, and where environments are cached. */
 export interface ILocalExecutorOptions {
@@ -68,7 +68,7 @@ export async function startLocalExecutor(options: ILocalExecutorOptions): Promis
     const kernelDir = join(workDir, dirname(notebookPath));
     server = await backend.start({ runId, workDir: kernelDir, environment });
     const started = Date.now();
-    manager = new KernelManager({ serverSettings: Private.settings(server) });
+    manager = new KernelManager({ serverSettings: nodeServerSettings(server.baseUrl, server.token) });
     const kernel = await manager.startNew({ name: 'python3' });
     // kernel.info resolves once the kernel answered kernel_info: requests before that are dropped (FIELD-NOTES).
     await kernel.info;
@@ -144,17 +144,6 @@ namespace Private {
       progress(`environment built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     return built;
-  }
-
-  export function settings(server: IKernelServer): ServerConnection.ISettings {
-    return ServerConnection.makeSettings({
-      baseUrl: server.baseUrl,
-      wsUrl: server.baseUrl.replace(/^http/, 'ws'),
-      token: server.token,
-      appendToken: true,
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-      fetch: globalThis.fetch
-    });
   }
 
   /** Writes `bytes` at the relative POSIX `path` under `root`, refusing paths that leave it. */

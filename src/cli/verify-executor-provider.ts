@@ -8,9 +8,8 @@
  * The verifier's own run is an ordinary run: its cells get receipts too, signed by the other provider.
  */
 import { randomBytes } from 'node:crypto';
-import { ContentsManager, KernelManager, ServerConnection } from '@jupyterlab/services';
+import { ContentsManager, KernelManager } from '@jupyterlab/services';
 import { hexlify } from 'ethers';
-import WebSocket from 'ws';
 import { AgentClient, IAgentEvent, probeAgent } from '../chain/agent-client.js';
 import { ProviderRegistryClient } from '../chain/provider-registry.js';
 import { RunRegistryClient } from '../chain/run-registry.js';
@@ -20,6 +19,7 @@ import { makeError } from '../core/errors.js';
 import type { Hex32 } from '../core/hash.js';
 import { KernelExecutor } from '../core/kernel-executor.js';
 import type { ICellExecutor } from '../core/verification.js';
+import { nodeServerSettings } from './jupyter-settings.js';
 
 export interface IProviderExecutorOptions {
   /** A chain session with the verifier's signer: it pays the escrow and logs in to the agent. */
@@ -90,14 +90,7 @@ export async function startProviderExecutor(options: IProviderExecutorOptions): 
     await agent.createRun(runId, bundle.bytes);
     await Private.waitReady(agent, runId, events.signal, progress, options.readyTimeoutMs ?? 15 * 60_000);
     const base = `${endpoint}/runs/${runId}/jupyter/`;
-    const settings = ServerConnection.makeSettings({
-      baseUrl: base,
-      wsUrl: base.replace(/^http/, 'ws'),
-      token: agent.token ?? '',
-      appendToken: true,
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-      fetch: globalThis.fetch
-    });
+    const settings = nodeServerSettings(base, agent.token ?? '');
     // The agent's token is refreshed before it expires: later REST calls and websocket reconnections use the new one.
     agent.onToken(token => ((settings as { token: string }).token = token));
     manager = new KernelManager({ serverSettings: settings });
