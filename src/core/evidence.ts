@@ -24,6 +24,12 @@ export interface IAinRunRecord {
   pricePerHour: string;
   /** ISO 8601 times. */
   openedAt: string;
+  /**
+   * The block of the run's openRun transaction (absent in older notebooks). No event of the run is older, so event
+   * scans may start here instead of at the contracts' deployment block, but only once the chain confirms it: the
+   * run's RunOpened event is in this block (src/chain runEventsFrom). An edited value is then simply ignored.
+   */
+  openedBlock?: number;
   endedAt?: string;
   state: 'provisioning' | 'running' | 'stopped' | 'failed' | 'settled';
   /**
@@ -196,9 +202,15 @@ export function readEvidence(value: unknown): IReadEvidence {
   };
   const str = (x: unknown) => typeof x === 'string';
   const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
+  const block = (x: unknown) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
   evidence.runs = take<IAinRunRecord>(
     'runs',
-    r => num(r.chainId) && str(r.runRegistry) && str(r.runId) && str(r.provider)
+    r =>
+      num(r.chainId) &&
+      str(r.runRegistry) &&
+      str(r.runId) &&
+      str(r.provider) &&
+      (r.openedBlock === undefined || block(r.openedBlock))
   );
   evidence.receipts = take<IAinReceiptRecord>('receipts', r => {
     const signed = r.signed as Record<string, unknown> | undefined;
