@@ -7,9 +7,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
-import { KernelManager, KernelMessage, ServerConnection } from '@jupyterlab/services';
+import { KernelManager, KernelMessage } from '@jupyterlab/services';
 import type { JSONObject } from '@lumino/coreutils';
-import WebSocket from 'ws';
 import { createBundle, Bundle } from '../../src/core/bundle-writer';
 import { IAinNotebookEvidence, IAinReceiptRecord, emptyEvidence } from '../../src/core/evidence';
 import { Hex32 } from '../../src/core/hash';
@@ -17,6 +16,7 @@ import { OutputCollector } from '../../src/core/kernel-outputs';
 import { codeHash, notebookHash } from '../../src/core/notebook';
 import type { NbOutput } from '../../src/core/outputs-normalize';
 import { AgentClient, IAgentReceipt } from '../../src/chain/agent-client';
+import { nodeServerSettings } from '../../src/cli/jupyter-settings';
 import { IActor, TOKEN, random32 } from './chain-fixture';
 import { PRICE, waitFor } from './agent-service-fixture';
 import { ENV_CACHE } from './agent-kernel-fixture';
@@ -114,14 +114,7 @@ export async function runOnProvider(o: {
   );
   const base = `${o.url}/runs/${opened.runId}/jupyter/`;
   const manager = new KernelManager({
-    serverSettings: ServerConnection.makeSettings({
-      baseUrl: base,
-      wsUrl: base.replace(/^http/, 'ws'),
-      token: agent.token!,
-      appendToken: true,
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-      fetch: globalThis.fetch
-    })
+    serverSettings: nodeServerSettings(base, agent.token!)
   });
   const latest = new Map<string, { outputs: NbOutput[]; count: number | null }>();
   const cellIds: (string | undefined)[] = [];

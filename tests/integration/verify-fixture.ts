@@ -8,8 +8,7 @@
  */
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { KernelManager, KernelMessage, ServerConnection } from '@jupyterlab/services';
-import WebSocket from 'ws';
+import { KernelManager, KernelMessage } from '@jupyterlab/services';
 import { createBundle } from '../../src/core/bundle-writer';
 import type {
   IAinEquivocationRecord,
@@ -21,6 +20,7 @@ import { Hex32 } from '../../src/core/hash';
 import { OutputCollector } from '../../src/core/kernel-outputs';
 import { notebookHash } from '../../src/core/notebook';
 import type { ISignedReceipt } from '../../src/core/receipt';
+import { nodeServerSettings } from '../../src/cli/jupyter-settings';
 import { IActor, IChainFixture, TOKEN, random32, startChainFixture } from './chain-fixture';
 import { PRICE, call, login, readSse, waitFor } from './agent-service-fixture';
 import { ENV_CACHE } from './agent-kernel-fixture';
@@ -196,14 +196,7 @@ async function executeCells(
 ): Promise<void> {
   const base = `${url}/runs/${runId}/jupyter/`;
   const manager = new KernelManager({
-    serverSettings: ServerConnection.makeSettings({
-      baseUrl: base,
-      wsUrl: base.replace('http', 'ws'),
-      token,
-      appendToken: true,
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-      fetch: globalThis.fetch
-    })
+    serverSettings: nodeServerSettings(base, token)
   });
   try {
     const kernel = await manager.startNew({ name: 'python3' });
