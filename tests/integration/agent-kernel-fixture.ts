@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { SigningKey, Wallet, hexlify, randomBytes } from 'ethers';
 import { Kernel, KernelManager, ServerConnection, KernelMessage } from '@jupyterlab/services';
 import type { JSONObject } from '@lumino/coreutils';
-import WebSocket from 'ws';
 import type { NbOutput } from '../../src/core/outputs-normalize';
 import { openDatabase } from '../../src/agent/database';
 import { ReceiptStore } from '../../src/agent/store-receipts';
@@ -19,6 +18,7 @@ import { UvEnvironmentBuilder } from '../../src/agent/env-builder-uv';
 import { ILocalBackendOptions, LocalKernelBackend } from '../../src/agent/backend-local';
 import { createRunRuntime, IRunRuntimeHandle } from '../../src/agent/run-runtime';
 import type { FaultMode, IRunContext, IRunEvent, IRunRuntime } from '../../src/agent/tokens';
+import { nodeServerSettings } from '../../src/cli/jupyter-settings';
 
 /** One folder for built environments and uv's cache, kept across test runs so only the first one downloads. */
 export const ENV_CACHE = join(tmpdir(), 'ain-agent-test-envs');
@@ -111,14 +111,7 @@ export class TestRouter {
   }
 
   settings(): ServerConnection.ISettings {
-    return ServerConnection.makeSettings({
-      baseUrl: `http://127.0.0.1:${this.port}/jupyter/`,
-      wsUrl: `ws://127.0.0.1:${this.port}/jupyter/`,
-      token: 'agent-client-token',
-      appendToken: true,
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-      fetch: globalThis.fetch
-    });
+    return nodeServerSettings(`http://127.0.0.1:${this.port}/jupyter/`, 'agent-client-token');
   }
 
   close(): Promise<void> {

@@ -8,9 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { KernelManager, KernelMessage, ServerConnection } from '@jupyterlab/services';
+import { KernelManager, KernelMessage } from '@jupyterlab/services';
 import { SigningKey } from 'ethers';
-import WebSocket from 'ws';
 import { ReceiptTree, verifyReceiptProof } from '../../src/core/merkle';
 import { validateReceiptChain, verifyReceipt } from '../../src/core/receipt';
 import { ProviderAgent } from '../../src/agent/agent';
@@ -18,6 +17,7 @@ import { LocalKernelBackend } from '../../src/agent/backend-local';
 import { AgentServer } from '../../src/agent/http-server';
 import { createLogger } from '../../src/agent/metrics';
 import { createRunRuntime } from '../../src/agent/run-runtime';
+import { nodeServerSettings } from '../../src/cli/jupyter-settings';
 import { IChainFixture, TOKEN, startChainFixture } from './chain-fixture';
 import { PRICE, call, login, makeBundle, openRun, registerProvider, waitFor } from './agent-service-fixture';
 import { leftoversAfter, testBuilder } from './agent-kernel-fixture';
@@ -76,14 +76,7 @@ describe('a 20-cell notebook through the agent (real kernel, real chain)', () =>
     );
 
     manager = new KernelManager({
-      serverSettings: ServerConnection.makeSettings({
-        baseUrl: `${base}/runs/${runId}/jupyter/`,
-        wsUrl: `${base.replace('http', 'ws')}/runs/${runId}/jupyter/`,
-        token,
-        appendToken: true,
-        WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-        fetch: globalThis.fetch
-      })
+      serverSettings: nodeServerSettings(`${base}/runs/${runId}/jupyter/`, token)
     });
     const kernel = await manager.startNew({ name: 'python3' });
     await kernel.info;

@@ -8,14 +8,14 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { KernelManager, ServerConnection } from '@jupyterlab/services';
+import { KernelManager } from '@jupyterlab/services';
 import { Wallet, parseUnits } from 'ethers';
-import WebSocket from 'ws';
 import type { Hex32 } from '../../src/core/hash';
 import { IDevChain, devPrivateKey, startDevChain } from '../../src/chain/dev-chain';
 import { RunRegistryClient } from '../../src/chain/run-registry';
 import { ChainSession } from '../../src/chain/session';
 import { devKeyWallet } from '../../src/chain/wallet';
+import { nodeServerSettings } from '../../src/cli/jupyter-settings';
 import { random32 } from '../integration/chain-fixture';
 import { call, login, makeBundle, relay, waitFor } from '../integration/agent-service-fixture';
 import {
@@ -115,14 +115,7 @@ export async function openAgentRun(
 /** A KernelManager reaching the run's kernels through the agent, with the client's agent token. */
 export function runKernelManager(agentUrl: string, runId: Hex32, token: string): KernelManager {
   return new KernelManager({
-    serverSettings: ServerConnection.makeSettings({
-      baseUrl: `${agentUrl}/runs/${runId}/jupyter/`,
-      wsUrl: `${agentUrl.replace('http', 'ws')}/runs/${runId}/jupyter/`,
-      token,
-      appendToken: true,
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-      fetch: globalThis.fetch
-    })
+    serverSettings: nodeServerSettings(`${agentUrl}/runs/${runId}/jupyter/`, token)
   });
 }
 

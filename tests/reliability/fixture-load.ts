@@ -4,8 +4,8 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Kernel, KernelManager, ServerConnection } from '@jupyterlab/services';
-import WebSocket from 'ws';
+import { Kernel, KernelManager } from '@jupyterlab/services';
+import { nodeServerSettings } from '../../src/cli/jupyter-settings';
 import { executeCell } from '../integration/agent-kernel-fixture';
 
 /** Resident memory of process `pid`, KiB (0 if it is gone). */
@@ -86,17 +86,7 @@ export interface ILoadClient {
 
 /** A KernelManager that reaches run `runId` through the agent's /runs/{id}/jupyter/ with `token`. */
 export function runKernelManager(url: string, runId: string, token: string): KernelManager {
-  const base = `${url}/runs/${runId}/jupyter/`;
-  return new KernelManager({
-    serverSettings: ServerConnection.makeSettings({
-      baseUrl: base,
-      wsUrl: base.replace(/^http/, 'ws'),
-      token,
-      appendToken: true,
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-      fetch: globalThis.fetch
-    })
-  });
+  return new KernelManager({ serverSettings: nodeServerSettings(`${url}/runs/${runId}/jupyter/`, token) });
 }
 
 /** Starts a kernel through `manager` and waits for its kernel_info reply; returns it and how long that took. */
