@@ -10,14 +10,14 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { SigningKey, hexlify, randomBytes } = require('ethers');
-const { KernelManager, ServerConnection } = require('@jupyterlab/services');
-const WebSocket = require('ws');
+const { KernelManager } = require('@jupyterlab/services');
 const { LocalKernelBackend, venvExecutable } = require('../../lib-node/agent/backend-local.js');
 const { UvEnvironmentBuilder } = require('../../lib-node/agent/env-builder-uv.js');
 const { createRunRuntime } = require('../../lib-node/agent/run-runtime.js');
 const { ReceiptStore } = require('../../lib-node/agent/store-receipts.js');
 const { openDatabase } = require('../../lib-node/agent/database.js');
 const { detectEnvironment } = require('../../lib-node/core/environment.js');
+const { nodeServerSettings } = require('../../lib-node/cli/jupyter-settings.js');
 
 const ROOT = join(__dirname, '..', '..');
 const ENV_CACHE = join(tmpdir(), 'ain-agent-test-envs');
@@ -25,15 +25,6 @@ const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 200);
 const CELLS = Number(process.env.BENCH_CELLS ?? 1000);
 
 const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const settings = (baseUrl, token) =>
-  ServerConnection.makeSettings({
-    baseUrl,
-    wsUrl: baseUrl.replace(/^http/, 'ws'),
-    token,
-    appendToken: true,
-    WebSocket,
-    fetch: globalThis.fetch
-  });
 
 async function kernelOn(serverSettings) {
   const manager = new KernelManager({ serverSettings });
@@ -125,7 +116,7 @@ async function main() {
     environment: env
   });
   const t0 = performance.now();
-  const direct = await kernelOn(settings(stock.baseUrl, stock.token));
+  const direct = await kernelOn(nodeServerSettings(stock.baseUrl, stock.token));
   const stockReady = performance.now() - t0;
   // Agent: a run runtime (warm environment) behind its proxy.
   const db = openDatabase(join(dir, 'agent.db'));
@@ -138,7 +129,7 @@ async function main() {
   });
   await runtime.start();
   const mounted = await mount(runtime);
-  const agent = await kernelOn(settings(mounted.baseUrl, 'client-token'));
+  const agent = await kernelOn(nodeServerSettings(mounted.baseUrl, 'client-token'));
   const agentReady = performance.now() - t1;
   try {
     const rtStock = await roundTrip(direct.kernel);

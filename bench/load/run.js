@@ -12,11 +12,11 @@ const { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { performance } = require('node:perf_hooks');
-const { KernelManager, ServerConnection } = require('@jupyterlab/services');
-const WebSocket = require('ws');
+const { KernelManager } = require('@jupyterlab/services');
 const { venvExecutable } = require('../../lib-node/agent/backend-local.js');
 const { UvEnvironmentBuilder } = require('../../lib-node/agent/env-builder-uv.js');
 const { detectEnvironment } = require('../../lib-node/core/environment.js');
+const { nodeServerSettings } = require('../../lib-node/cli/jupyter-settings.js');
 
 const ROOT = join(__dirname, '..', '..');
 const ENV_CACHE = join(tmpdir(), 'ain-agent-test-envs');
@@ -166,14 +166,7 @@ async function stock() {
   const t0 = performance.now();
   const server = await stockServer(dir, env.python);
   const manager = new KernelManager({
-    serverSettings: ServerConnection.makeSettings({
-      baseUrl: server.baseUrl,
-      wsUrl: server.baseUrl.replace(/^http/, 'ws'),
-      token: server.token,
-      appendToken: true,
-      WebSocket,
-      fetch: globalThis.fetch
-    })
+    serverSettings: nodeServerSettings(server.baseUrl, server.token)
   });
   const kernels = await Promise.all(
     Array.from({ length: RUNS }, async () => {

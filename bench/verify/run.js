@@ -13,8 +13,7 @@ const { tmpdir } = require('node:os');
 const { basename, dirname, join } = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { Wallet, hexlify, parseUnits } = require('ethers');
-const { KernelManager, ServerConnection } = require('@jupyterlab/services');
-const WebSocket = require('ws');
+const { KernelManager } = require('@jupyterlab/services');
 const { createBundle } = require('../../lib-node/core/bundle-writer.js');
 const { emptyEvidence } = require('../../lib-node/core/evidence.js');
 const { OutputCollector } = require('../../lib-node/core/kernel-outputs.js');
@@ -29,6 +28,7 @@ const { readCheckpointSampling } = require('../../lib-node/chain/verify-chain.js
 const { devKeyWallet } = require('../../lib-node/chain/wallet.js');
 const { NodeEvidenceSource } = require('../../lib-node/cli/verify-evidence-source.js');
 const { startLocalExecutor } = require('../../lib-node/cli/verify-executor-local.js');
+const { nodeServerSettings } = require('../../lib-node/cli/jupyter-settings.js');
 
 const ROOT = join(__dirname, '..', '..');
 const NOTEBOOK = join(ROOT, 'examples', 'train-classifier', 'train-classifier.ipynb');
@@ -117,14 +117,7 @@ async function originalRun(url, provider, session, notebook) {
   await until(async () => (await agent.getRun(opened.runId)).state === 'running', 'the run');
   const base = `${url}/runs/${opened.runId}/jupyter/`;
   const manager = new KernelManager({
-    serverSettings: ServerConnection.makeSettings({
-      baseUrl: base,
-      wsUrl: base.replace(/^http/, 'ws'),
-      token: agent.token,
-      appendToken: true,
-      WebSocket,
-      fetch: globalThis.fetch
-    })
+    serverSettings: nodeServerSettings(base, agent.token)
   });
   const saved = JSON.parse(JSON.stringify(notebook));
   const kernel = await manager.startNew({ name: 'python3' });
