@@ -1,8 +1,10 @@
 /**
  * Follows the executions of one kernel from its messages: an `execute_request` opens one, the iopub messages whose
  * parent is that request add its outputs (as nbformat 4 outputs, the way JupyterLab's output area builds them:
- * the core's OutputCollector, so a receipt's outputs are the ones the client's notebook saves), and `status: idle`
- * for that parent closes it. A kernel that
+ * the core's OutputCollector, so a receipt's outputs are the ones the client's notebook saves), and it closes once
+ * both the `status: idle` for that parent and the shell `execute_reply` have passed: the reply's pager payload
+ * (`obj?`) becomes an output in JupyterLab's notebook, so it belongs in the receipt too. The two travel on different
+ * channels in no fixed order; a reply that has not come REPLY_GRACE_MS after idle is not waited for. A kernel that
  * dies or restarts closes every open execution with a synthetic `KernelDied` error output, which the proxy also
  * sends to the client, so the receipt and the notebook say the same.
  */
@@ -33,6 +35,9 @@ export interface IExecution {
   died?: string;
 }
 
+/** How long an execution waits after idle for its execute_reply (which normally comes within milliseconds). */
+export const REPLY_GRACE_MS = 2000;
+
 /** The error output of a cell whose kernel died under it. */
 export function kernelDiedOutput(reason: string): NbOutput {
   return {
@@ -48,10 +53,15 @@ export class ExecutionTracker {
   private readonly open = new Map<string, IExecution>();
   /** Open execution -> its outputs so far; they move to `execution.outputs` when it ends. */
   private readonly collectors = new Map<string, OutputCollector>();
+  /** Open executions whose execute_reply has passed. */
+  private readonly replied = new Set<string>();
+  /** Open executions that went idle before their reply: the grace timer that closes them anyway. */
+  private readonly idleWaits = new Map<string, NodeJS.Timeout>();
 
   constructor(
     readonly kernelId: string,
-    private readonly onDone: (execution: IExecution) => void
+    private readonly onDone: (execution: IExecution) => void,
+    private readonly replyGraceMs = REPLY_GRACE_MS
   ) {}
 
   /** Number of executions not yet finished. */
@@ -101,14 +111,33 @@ export class ExecutionTracker {
       if (c.execution_state === 'busy' && execution.startedAt === undefined) {
         execution.startedAt = Date.now();
         execution.kernelStartedAt = Private.kernelTime(msg);
-      } else if (c.execution_state === 'idle') {
+      } else if (c.execution_state === 'idle' && execution.endedAt === undefined) {
         execution.endedAt = Date.now();
         execution.kernelEndedAt = Private.kernelTime(msg);
-        this.finish(execution);
+        if (this.replied.has(execution.msgId)) {
+          this.finish(execution);
+        } else {
+          const wait = setTimeout(() => this.finish(execution), this.replyGraceMs);
+          wait.unref?.();
+          this.idleWaits.set(execution.msgId, wait);
+        }
       }
       return;
     }
     this.collectors.get(execution.msgId)?.iopub(msg);
+  }
+
+  /** A kernel shell message: an execute_reply adds its pager payload and, after idle, closes the execution. */
+  reply(msg: IKernelMessage): void {
+    const execution = this.executionOf(msg);
+    if (!execution || msg.header.msg_type !== 'execute_reply') {
+      return;
+    }
+    this.collectors.get(execution.msgId)?.executeReply(msg.content);
+    this.replied.add(execution.msgId);
+    if (execution.endedAt !== undefined) {
+      this.finish(execution);
+    }
   }
 
   /**
@@ -118,6 +147,11 @@ export class ExecutionTracker {
   died(reason: string, session?: string): IKernelMessage[] {
     const messages: IKernelMessage[] = [];
     for (const execution of [...this.open.values()]) {
+      if (execution.endedAt !== undefined) {
+        // It ran to idle and only waited for its reply: it ended before the kernel died.
+        this.finish(execution);
+        continue;
+      }
       this.takeOutputs(execution);
       const output = kernelDiedOutput(reason);
       execution.outputs.push(output);
@@ -133,6 +167,12 @@ export class ExecutionTracker {
   }
 
   private finish(execution: IExecution): void {
+    if (!this.open.has(execution.msgId)) {
+      return;
+    }
+    clearTimeout(this.idleWaits.get(execution.msgId));
+    this.idleWaits.delete(execution.msgId);
+    this.replied.delete(execution.msgId);
     this.takeOutputs(execution);
     this.open.delete(execution.msgId);
     this.onDone(execution);

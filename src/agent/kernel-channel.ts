@@ -172,6 +172,8 @@ export class KernelChannel {
     m => {
       if (m.msg?.channel === 'iopub') {
         this.tracker.iopub(m.msg);
+      } else if (m.msg?.channel === 'shell') {
+        this.tracker.reply(m.msg);
       }
     },
     m => this.deliver(m)

@@ -6,6 +6,7 @@
 import { KernelManager, Kernel } from '@jupyterlab/services';
 import type { JSONObject } from '@lumino/coreutils';
 import WebSocket from 'ws';
+import { OutputCollector } from '../../src/core/kernel-outputs';
 import { codeHash } from '../../src/core/notebook';
 import { NbOutput, outputHash } from '../../src/core/outputs-normalize';
 import { validateReceiptChain, verifyReceipt } from '../../src/core/receipt';
@@ -127,6 +128,29 @@ test('output produced while the client websocket is down arrives after reconnect
   await runtime.settled();
   const last = run.store.receipts(run.ctx.runId).slice(-1)[0];
   expect(last.signed.receipt.outputHash).toBe(outputHash(outputs, run.ctx.salt));
+  await kernel.shutdown();
+});
+
+test("a help request's pager output (obj?) is in the receipt, as JupyterLab's notebook saves it", async () => {
+  const kernel = await manager.startNew({ name: 'python3' });
+  await kernel.info;
+  const before = run.store.receipts(run.ctx.runId).length;
+  // JupyterLab's output area: iopub outputs, then the reply's pager payload as a display_data.
+  const collector = new OutputCollector();
+  const future = kernel.requestExecute({ code: 'len?' });
+  future.onIOPub = msg => void collector.iopub(msg);
+  const reply = await future.done;
+  collector.executeReply(reply.content);
+  const outputs = collector.outputs;
+  expect(outputs).toEqual([
+    expect.objectContaining({
+      output_type: 'display_data',
+      data: expect.objectContaining({ 'text/plain': expect.stringContaining('len(obj, /)') })
+    })
+  ]);
+  await until(() => run.store.receipts(run.ctx.runId).length === before + 1);
+  const stored = run.store.receipts(run.ctx.runId)[before];
+  expect(stored.signed.receipt.outputHash).toBe(outputHash(outputs, run.ctx.salt));
   await kernel.shutdown();
 });
 
