@@ -200,6 +200,7 @@ export class AinRuns implements IAinRuns {
           escrow: escrow.toString(),
           pricePerHour: provider.pricePerHour,
           openedAt: new Date().toISOString(),
+          openedBlock: opened.blockNumber,
           state: 'provisioning'
         },
         path,

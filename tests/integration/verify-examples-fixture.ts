@@ -162,6 +162,7 @@ export async function runOnProvider(o: {
     escrow: TOKEN(900).toString(),
     pricePerHour: PRICE.toString(),
     openedAt,
+    openedBlock: opened.blockNumber,
     endedAt: new Date().toISOString(),
     state: 'stopped',
     salt: created.salt

@@ -134,7 +134,7 @@ export async function runNotebook(
   const secret = random32();
   const nonce = BigInt(random32()) & ((1n << 64n) - 1n);
   const escrow = TOKEN(900);
-  const { runId } = await client.runs.openRun({
+  const { runId, blockNumber: openedBlock } = await client.runs.openRun({
     provider: provider.address,
     bundleHash: bundle.bundleHash,
     nonce,
@@ -177,7 +177,8 @@ export async function runNotebook(
     bundleHash: bundle.bundleHash,
     notebookHash: notebookHash(notebook),
     escrow: escrow.toString(),
-    openedAt
+    openedAt,
+    openedBlock
   });
   notebook.metadata.ain = evidence;
   const file = path.join(folder, name);
@@ -223,7 +224,7 @@ async function collectEvidence(
   client: IActor,
   runId: Hex32,
   token: string,
-  known: Pick<IAinRunRecord, 'bundleHash' | 'notebookHash' | 'escrow' | 'openedAt'>
+  known: Pick<IAinRunRecord, 'bundleHash' | 'notebookHash' | 'escrow' | 'openedAt' | 'openedBlock'>
 ): Promise<IAinNotebookEvidence> {
   const agentRun = (await call(provider.url, 'GET', `/runs/${runId}`, { token })).json;
   const events = await readSse(`${provider.url}/runs/${runId}/events?follow=false`, token);

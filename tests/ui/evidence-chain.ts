@@ -129,6 +129,7 @@ export async function anchoredNotebook(sources: string[], anchor = true): Promis
               escrow: escrow.toString(),
               pricePerHour: pricePerHour.toString(),
               openedAt: new Date(now).toISOString(),
+              openedBlock: opened.blockNumber,
               endedAt: new Date(now + 60_000).toISOString(),
               state: 'stopped'
             }
