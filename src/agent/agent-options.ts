@@ -27,6 +27,8 @@ export interface IProviderAgentOptions {
   auth?: { tokenTtlSeconds?: number; loginTtlSeconds?: number };
   /** Anchoring retries' backoff, and how often recorded anchors are reconciled with the chain (anchor-queue.ts). */
   anchorRetry?: { baseMs?: number; maxMs?: number; reconcileSeconds?: number };
+  /** How often ended runs are closed and settled on-chain, seconds (settlement.ts; default 300, 0: never). */
+  settleEverySeconds?: number;
   fault?: FaultMode;
   /** The kernel half of a run; without it runs are admitted but their Jupyter API answers 503. */
   createRuntime?: (ctx: IRunContext, store: IRunStore) => IRunRuntime;

@@ -18,6 +18,7 @@ import type { Hex32 } from '../core/hash.js';
 import { readBundle } from '../core/bundle-reader.js';
 import { RunRegistryClient } from '../chain/run-registry.js';
 import { AnchorQueue } from './anchor-queue.js';
+import { SettlementWorker } from './settlement.js';
 import { Authenticator } from './auth.js';
 import { IProviderAgentOptions, checkFault } from './agent-options.js';
 import { AgentDatabase, openDatabase } from './database.js';
@@ -49,6 +50,7 @@ export class ProviderAgent {
   readonly runs: RunRecordStore;
   readonly auth: Authenticator;
   readonly anchors: AnchorQueue;
+  readonly settlement: SettlementWorker;
   readonly metrics = new AgentMetrics();
   readonly logger: ILogger;
   readonly limits: IAgentLimits;
@@ -92,6 +94,15 @@ export class ProviderAgent {
       retryMaxMs: options.anchorRetry?.maxMs,
       reconcileSeconds: options.anchorRetry?.reconcileSeconds
     });
+    this.settlement = new SettlementWorker({
+      db: this.db,
+      runs: this.runs,
+      registry: this.registry,
+      anchors: this.anchors,
+      everySeconds: options.settleEverySeconds ?? 300,
+      onEvent: (runId, type, message, data) => this.emit(runId, type, message, data),
+      logger: this.logger
+    });
     this.views = new RunViews(this);
   }
 
@@ -107,6 +118,7 @@ export class ProviderAgent {
     agent.reload();
     if (start) {
       agent.anchors.start();
+      agent.settlement.start();
     }
     return agent;
   }
@@ -247,6 +259,7 @@ export class ProviderAgent {
 
   /** Stops timers, runtimes and the queue, and closes the database; runs stay active for the next start. */
   async close(): Promise<void> {
+    await this.settlement.stop();
     await this.anchors.stop();
     // All runs' servers stop side by side: one after another, an agent with many runs outlived the 10 s its
     // supervisor (ain dev, a service manager) waits before SIGKILL, which orphaned the remaining servers.

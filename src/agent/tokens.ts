@@ -35,6 +35,8 @@ export interface IRunEvent {
     | 'budget-warning'
     | 'budget-exhausted'
     | 'stopped'
+    | 'closed'
+    | 'settled'
     | 'error';
   /** A line a person can read ("installing numpy==2.1.0", "anchored checkpoint 3 in block 42"). */
   message: string;

@@ -66,6 +66,9 @@ Limits:
 Checkpoints:
   --checkpoint-receipts N   anchor every N receipts (default 10; 0: never by count)
   --checkpoint-seconds T    anchor every T seconds when there are new receipts (default 60; 0: never by time)
+Payment:
+  --settle-seconds T        every T seconds, close ended runs on-chain and settle those past the challenge
+                            window, so pay and stake never wait for the client (default 300; 0: never)
 Testing (development chains only):
   --fault MODE              ${FAULTS.join(' | ')}
   --log-level LEVEL         debug | info | warn | error (default info)`;
@@ -101,6 +104,7 @@ const OPTIONS = {
   'token-ttl': { type: 'string', default: '900' },
   'checkpoint-receipts': { type: 'string', default: '10' },
   'checkpoint-seconds': { type: 'string', default: '60' },
+  'settle-seconds': { type: 'string', default: '300' },
   fault: { type: 'string' },
   'log-level': { type: 'string', default: 'info' }
 } as const;
@@ -149,6 +153,7 @@ export const command: ICommand = {
           everyReceipts: Private.int(values['checkpoint-receipts']!, '--checkpoint-receipts'),
           everySeconds: Private.int(values['checkpoint-seconds']!, '--checkpoint-seconds')
         },
+        settleEverySeconds: Private.int(values['settle-seconds']!, '--settle-seconds'),
         auth: { tokenTtlSeconds: Private.int(values['token-ttl']!, '--token-ttl') },
         ...(fault ? { fault } : {}),
         ...(backend
@@ -173,6 +178,7 @@ export const command: ICommand = {
       const registration = await ensureRegistered(registry, offer, stake);
       // Anchoring starts only now: registration and anchors send from one account, one nonce at a time.
       agent.anchors.start();
+      agent.settlement.start();
       const tx = registration.txHash ? `(tx ${registration.txHash})` : '(no transaction)';
       const caps = JSON.stringify(agent.options.capabilities);
       console.log(`provider     ${agent.address} on chain ${config.chainId} (${config.rpcUrl})`);
