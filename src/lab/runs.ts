@@ -328,6 +328,10 @@ export class AinRuns implements IAinRuns {
   async settle(runId: Hex32): Promise<void> {
     const registry = new RunRegistryClient(await (this._o.chain as AinChain).session());
     const onChain = await registry.getRun(runId);
+    if (onChain.status === 'settled' || onChain.status === 'slashed') {
+      // The provider's agent settles ended runs itself once the window has passed; nothing is left to do.
+      return;
+    }
     if (onChain.status === 'open') {
       await registry.closeRun(runId);
     }
