@@ -92,12 +92,14 @@ export function findChallenges(
 
 /**
  * Submits `candidate`. An inclusion challenge needs what the provider anchored at that step: `anchored` (the
- * digest, its Merkle proof and the checkpoint index, from the agent's GET /runs/{id}/receipts/{step}/proof).
+ * digest, its Merkle proof and the checkpoint index, from the agent's GET /runs/{id}/receipts/{step}/proof); the
+ * run's checkpoint history is read from `fromBlock` (default: the configured deploymentBlock; see runEventsFrom).
  */
 export async function submitChallenge(
   registry: RunRegistryClient,
   candidate: ChallengeCandidate,
-  anchored?: { digest: Hex32; proof: Hex32[]; checkpointIndex: number }
+  anchored?: { digest: Hex32; proof: Hex32[]; checkpointIndex: number },
+  fromBlock?: number
 ): Promise<IChallengeOutcome> {
   let tx: ITxResult;
   if (candidate.kind === 'equivocation') {
@@ -110,7 +112,8 @@ export async function submitChallenge(
       candidate.runId,
       anchored.checkpointIndex,
       anchored.digest,
-      anchored.proof
+      anchored.proof,
+      fromBlock
     );
     tx = await registry.challengeInclusion(candidate.signed, evidence);
   }

@@ -21,7 +21,7 @@ import {
   verifyReceipt
 } from '../core/receipt.js';
 import { IChainConfig } from './config.js';
-import { RunRegistryClient } from './run-registry.js';
+import { RunRegistryClient, runEventsFrom } from './run-registry.js';
 import { ChainSession } from './session.js';
 
 /** null when `signed` verifies against `signer` in `domain`, else the reason. */
@@ -97,7 +97,10 @@ namespace Private {
     };
   }
 
-  /** The run's on-chain status and anchored checkpoints, or why they could not be read. */
+  /**
+   * The run's on-chain status and anchored checkpoints, or why they could not be read. Events are read from the
+   * run's opening block when the chain confirms it, else from the configured deploymentBlock (runEventsFrom).
+   */
   export async function readChain(run: IAinRunRecord, chain: IAinChainAccess | null): Promise<IOnChain> {
     if (!chain) {
       return {
@@ -117,9 +120,10 @@ namespace Private {
     try {
       session = await ChainSession.connect(config);
       const client = new RunRegistryClient(session);
+      const from = await runEventsFrom(client, run.runId, run.openedBlock);
       const [record, checkpoints] = await Promise.all([
         client.getRun(run.runId),
-        client.checkpoints(run.runId)
+        client.checkpoints(run.runId, from)
       ]);
       const note =
         record.status === 'none'

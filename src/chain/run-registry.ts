@@ -85,6 +85,36 @@ export function nextCheckpointsAcc(acc: Hex32, root: Hex32, receiptCount: number
   return keccak256(abi.encode(['bytes32', 'bytes32', 'uint32'], [acc, root, receiptCount]));
 }
 
+/**
+ * The first block to read run `runId`'s events from (its checkpoints, sampling-secret reveals, slash): the run's
+ * recorded opening block when the chain confirms it, else the configured deploymentBlock. No event of a run is
+ * older than its RunOpened event, so a confirmed opening block loses nothing and spares a scan from the
+ * deployment block (slow, and refused by hosted endpoints over long ranges). Confirmed means: the run's RunOpened
+ * event is in exactly that block (one eth_getLogs over that block alone). A block the chain does not confirm (an
+ * edited notebook, another chain, a query the endpoint refuses) is ignored, never trusted: a later block could
+ * hide a checkpoint or the first reveal, on which the checkpoint sample depends.
+ */
+export async function runEventsFrom(
+  registry: RunRegistryClient,
+  runId: Hex32,
+  openedBlock: number | undefined
+): Promise<number> {
+  const fallback = registry.session.config.deploymentBlock;
+  if (openedBlock === undefined || !Number.isSafeInteger(openedBlock) || openedBlock < 0) {
+    return fallback;
+  }
+  try {
+    const logs = await registry.contract.queryFilter(
+      registry.contract.filters.RunOpened(runId),
+      openedBlock,
+      openedBlock
+    );
+    return logs.some(l => l.blockNumber === openedBlock) ? openedBlock : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 /** Typed access to the RunRegistry of the configured chain. */
 export class RunRegistryClient {
   readonly session: ChainSession;
@@ -180,9 +210,10 @@ export class RunRegistryClient {
     runId: Hex32,
     index: number,
     anchoredDigest: Hex32,
-    proof: Hex32[]
+    proof: Hex32[],
+    fromBlock?: number
   ): Promise<IInclusionEvidence> {
-    const checkpoints = await this.checkpoints(runId);
+    const checkpoints = await this.checkpoints(runId, fromBlock);
     assert(
       index >= 0 && index < checkpoints.length,
       'CHAIN_REVERTED',
@@ -196,12 +227,12 @@ export class RunRegistryClient {
     return { anchoredDigest, proof, accBefore, history };
   }
 
-  /** The run's anchored checkpoints, in order, from its events. */
-  async checkpoints(runId: Hex32): Promise<ICheckpoint[]> {
-    const logs = await this.contract.queryFilter(
-      this.contract.filters.CheckpointAnchored(runId),
-      this.session.config.deploymentBlock
-    );
+  /**
+   * The run's anchored checkpoints, in order, from its events read from `fromBlock` (default: the configured
+   * deploymentBlock; runEventsFrom gives the run's own opening block).
+   */
+  async checkpoints(runId: Hex32, fromBlock = this.session.config.deploymentBlock): Promise<ICheckpoint[]> {
+    const logs = await this.contract.queryFilter(this.contract.filters.CheckpointAnchored(runId), fromBlock);
     return logs
       .filter((l): l is EventLog => l instanceof EventLog)
       .map(l => ({
@@ -216,14 +247,16 @@ export class RunRegistryClient {
 
   /**
    * The run's SamplingSecretRevealed events, in chain order (the contract lets the secret be revealed more than
-   * once; only the first reveal fixes the sample, since a later one could be timed for a favourable block hash).
+   * once; only the first reveal fixes the sample, since a later one could be timed for a favourable block hash),
+   * read from `fromBlock` as in `checkpoints`.
    */
   async samplingSecretReveals(
-    runId: Hex32
+    runId: Hex32,
+    fromBlock = this.session.config.deploymentBlock
   ): Promise<{ secret: Hex32; blockHash: Hex32; blockNumber: number; txHash: string }[]> {
     const logs = await this.contract.queryFilter(
       this.contract.filters.SamplingSecretRevealed(runId),
-      this.session.config.deploymentBlock
+      fromBlock
     );
     return logs
       .filter((l): l is EventLog => l instanceof EventLog)

@@ -8,7 +8,7 @@ import type { Hex32 } from '../core/hash.js';
 import type { IReceiptDomain } from '../core/receipt.js';
 import type { ICheckpointSampling, IVerificationReport } from '../core/verification.js';
 import { IAttestation, signAttestation, Verdict } from './attestation.js';
-import { RunRegistryClient } from './run-registry.js';
+import { RunRegistryClient, runEventsFrom } from './run-registry.js';
 import { ITxResult } from './session.js';
 
 /**
@@ -16,15 +16,18 @@ import { ITxResult } from './session.js';
  * SamplingSecretRevealed event and the hash of that event's block (the seed is keccak256(secret || blockHash)).
  * Checkpoints anchored after the reveal's block are left out: once the seed is public, the provider could anchor
  * them knowing whether they will be sampled. Throws VERIFY_SECRET_NOT_REVEALED when the secret is not revealed.
+ * Events are read from the run's `openedBlock` (its metadata.ain record) when the chain confirms it (runEventsFrom).
  */
 export async function readCheckpointSampling(
   registry: RunRegistryClient,
   runId: Hex32,
-  samples: number
+  samples: number,
+  openedBlock?: number
 ): Promise<ICheckpointSampling> {
+  const from = await runEventsFrom(registry, runId, openedBlock);
   const [anchored, reveals] = await Promise.all([
-    registry.checkpoints(runId),
-    registry.samplingSecretReveals(runId)
+    registry.checkpoints(runId, from),
+    registry.samplingSecretReveals(runId, from)
   ]);
   const reveal = reveals[0];
   if (!reveal) {

@@ -129,7 +129,7 @@ export class Verifier {
     let report: IVerificationReport;
     try {
       const sampling = registry
-        ? await readCheckpointSampling(registry, run.runId, choice.samples)
+        ? await readCheckpointSampling(registry, run.runId, choice.samples, run.openedBlock)
         : undefined;
       const progress = (message: string) => update(progressText(title, 0, 0, message));
       const inner =
@@ -267,7 +267,7 @@ export class Verifier {
     path: string
   ): Promise<boolean> {
     try {
-      await readCheckpointSampling(registry, run.runId, 1);
+      await readCheckpointSampling(registry, run.runId, 1, run.openedBlock);
       return true;
     } catch (e) {
       if (!isAinError(e, 'VERIFY_SECRET_NOT_REVEALED')) {
