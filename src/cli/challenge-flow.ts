@@ -13,7 +13,7 @@ import { isAinError } from '../core/errors.js';
 import type { IAinRecheckResult, IAinRunRecord } from '../core/evidence.js';
 import type { Hex32 } from '../core/hash.js';
 import { receiptDigest } from '../core/receipt.js';
-import { RunRegistryClient } from '../chain/run-registry.js';
+import { RunRegistryClient, runEventsFrom } from '../chain/run-registry.js';
 import { ChainSession } from '../chain/session.js';
 import { unlockedWallet } from '../chain/wallet.js';
 import { clientAgent } from './verify-agent.js';
@@ -22,7 +22,10 @@ import { IKeyOptions, requireWallet } from './verify-session.js';
 
 const tokens = (v: bigint) => `${formatUnits(v, 18)} tokens`;
 
-/** Challenges run `run` of `input` if its evidence allows; prints what happened on stdout. */
+/**
+ * Challenges run `run` of `input` if its evidence allows; prints what happened on stdout. The run's events are
+ * read from its opening block when the chain confirms it (runEventsFrom), else from config.deploymentBlock.
+ */
 export async function challengeRun(
   input: INotebookInput,
   run: IAinRunRecord,
@@ -33,13 +36,15 @@ export async function challengeRun(
 ): Promise<number> {
   const candidates = findChallenges(runEvidence(input.evidence, run.runId), recheck);
   const reader = await ChainSession.connect(config);
+  let fromBlock: number;
   try {
     const registry = new RunRegistryClient(reader);
     const onChain = await registry.getRun(run.runId);
+    fromBlock = await runEventsFrom(registry, run.runId, run.openedBlock);
     if (onChain.status === 'slashed') {
       const logs = await registry.contract.queryFilter(
         registry.contract.filters.RunSlashed(run.runId),
-        config.deploymentBlock
+        fromBlock
       );
       const slash = logs.find((l): l is EventLog => l instanceof EventLog);
       console.log(
@@ -93,7 +98,7 @@ export async function challengeRun(
       }
       console.log(`challenge    ${candidate.kind} at step ${candidate.step}: ${candidate.why}`);
       try {
-        const outcome = await submitChallenge(registry, candidate, anchored);
+        const outcome = await submitChallenge(registry, candidate, anchored, fromBlock);
         const challenger = await session.address();
         console.log(`slashed      transaction ${outcome.tx.hash} (block ${outcome.tx.blockNumber})`);
         console.log(

@@ -60,6 +60,24 @@ export function rpcFor(run: IAinRunRecord, explicit: string | undefined): string
   );
 }
 
+/** The help line of `--deployment-block`, shared by `ain verify` and `ain challenge`. */
+export const DEPLOYMENT_BLOCK_USAGE = `  --deployment-block N  first block of the run's events (default: the run's opening block when the chain
+                        confirms it, else 0)`;
+
+/**
+ * Where the scans of a run's events start. Without `--deployment-block` (`explicit` undefined): at the run's
+ * recorded opening block when the chain confirms it (runEventsFrom), else at block 0. With it: at that block, an
+ * override, so the run record the chain side reads with leaves its opening block out.
+ */
+export function eventScan(
+  run: IAinRunRecord,
+  explicit: number | undefined
+): { run: IAinRunRecord; deploymentBlock: number } {
+  return explicit === undefined
+    ? { run, deploymentBlock: 0 }
+    : { run: { ...run, openedBlock: undefined }, deploymentBlock: explicit };
+}
+
 /**
  * The chain configuration of a run: the endpoint must serve the run's chain id (CHAIN_ID_MISMATCH otherwise,
  * CHAIN_UNREACHABLE when it does not answer); the token and provider registry come from the RunRegistry itself.

@@ -11,7 +11,14 @@ import { recheckEvidence } from '../../chain/evidence-recheck.js';
 import { challengeRun } from '../challenge-flow.js';
 import { ICommand } from '../main.js';
 import { pickRun, readNotebookInput, runEvidence } from '../verify-input.js';
-import { KEY_OPTIONS, KEY_USAGE, rpcFor, runChainConfig } from '../verify-session.js';
+import {
+  DEPLOYMENT_BLOCK_USAGE,
+  eventScan,
+  KEY_OPTIONS,
+  KEY_USAGE,
+  rpcFor,
+  runChainConfig
+} from '../verify-session.js';
 
 const USAGE = `Usage: ain challenge <notebook.ipynb> [options]
 
@@ -20,14 +27,14 @@ anchored checkpoint contradicts) and submits it to the RunRegistry, which slashe
 slashed, 1 nothing to challenge (or already slashed, or settled), 2 error.
   --run RUN_ID          which run of the notebook (default: its latest run with receipts)
   --rpc URL             JSON-RPC endpoint of the run's chain (default on development chains: the embedded chain)
-  --deployment-block N  first block of the contracts' events (default 0)
+${DEPLOYMENT_BLOCK_USAGE}
   --write               note the challenge transaction in the notebook's metadata.ain
 ${KEY_USAGE}`;
 
 const OPTIONS = {
   run: { type: 'string' },
   rpc: { type: 'string' },
-  'deployment-block': { type: 'string', default: '0' },
+  'deployment-block': { type: 'string' },
   write: { type: 'boolean', default: false },
   ...KEY_OPTIONS
 } as const;
@@ -44,20 +51,22 @@ export const command: ICommand = {
     const log = (line: string) => console.error(`  ${line}`);
     const input = readNotebookInput(resolve(positionals[0]));
     input.problems.forEach(p => log(`metadata.ain: ${p}`));
-    const run = pickRun(input.evidence, values.run);
-    const rpcUrl = rpcFor(run, values.rpc);
-    const deploymentBlock = Number(values['deployment-block']);
-    if (!Number.isSafeInteger(deploymentBlock) || deploymentBlock < 0) {
+    const picked = pickRun(input.evidence, values.run);
+    const rpcUrl = rpcFor(picked, values.rpc);
+    const explicit =
+      values['deployment-block'] === undefined ? undefined : Number(values['deployment-block']);
+    if (explicit !== undefined && (!Number.isSafeInteger(explicit) || explicit < 0)) {
       throw makeError(
         'VERIFY_INPUT_INVALID',
         `--deployment-block must be a block number, not "${values['deployment-block']}".`
       );
     }
+    const { run, deploymentBlock } = eventScan(picked, explicit);
     const config = await runChainConfig(run, rpcUrl, deploymentBlock);
-    const recheck = await recheckEvidence(runEvidence(input.evidence, run.runId), {
-      rpcUrl,
-      deploymentBlock
-    });
+    const recheck = await recheckEvidence(
+      { ...runEvidence(input.evidence, run.runId), runs: [run] },
+      { rpcUrl, deploymentBlock }
+    );
     if (recheck.runs[0]?.status === null) {
       throw makeError('CHAIN_UNREACHABLE', recheck.runs[0].chainNote);
     }

@@ -37,6 +37,8 @@ import {
 import { appendRaw, pickRun, readNotebookInput, runEvidence, updateEvidence } from '../verify-input.js';
 import { reportJunit, reportTable } from '../verify-report.js';
 import {
+  DEPLOYMENT_BLOCK_USAGE,
+  eventScan,
   KEY_OPTIONS,
   KEY_USAGE,
   rpcFor,
@@ -71,7 +73,7 @@ Output:
   --write               save the verification records into the notebook's metadata.ain (nothing else changes)
 On-chain:
   --rpc URL             JSON-RPC endpoint of the run's chain (default on development chains: the embedded chain)
-  --deployment-block N  first block of the contracts' events (default 0)
+${DEPLOYMENT_BLOCK_USAGE}
   --attest              sign the result and record it with RunRegistry.attest (needs a key)
   --challenge           also submit the challenges the evidence proves (equivocation, contradicted receipts)
 ${KEY_USAGE}`;
@@ -93,7 +95,7 @@ const OPTIONS = {
   junit: { type: 'string' },
   write: { type: 'boolean', default: false },
   rpc: { type: 'string' },
-  'deployment-block': { type: 'string', default: '0' },
+  'deployment-block': { type: 'string' },
   attest: { type: 'boolean', default: false },
   challenge: { type: 'boolean', default: false },
   ...KEY_OPTIONS
@@ -113,7 +115,10 @@ export const command: ICommand = {
     // Every option is checked before anything starts: a typo must not cost an environment build.
     const level = Private.level(values.level!);
     const samples = Private.int(values.samples!, '--samples');
-    const deploymentBlock = Private.int(values['deployment-block']!, '--deployment-block');
+    const explicitBlock =
+      values['deployment-block'] === undefined
+        ? undefined
+        : Private.int(values['deployment-block'], '--deployment-block');
     const tolerance = {
       ...(values.rtol !== undefined ? { rtol: Private.number(values.rtol, '--rtol') } : {}),
       ...(values.atol !== undefined ? { atol: Private.number(values.atol, '--atol') } : {})
@@ -134,18 +139,23 @@ export const command: ICommand = {
     const evidence = runEvidence(input.evidence, run.runId);
     verifyContext(input.notebook, evidence, { runId: run.runId });
 
-    // 2. The chain: the endpoint must serve the run's chain; every receipt re-checked against it.
+    // 2. The chain: the endpoint must serve the run's chain; every receipt re-checked against it. The run's
+    // events are read from its opening block when the chain confirms it, unless --deployment-block overrides.
     const rpcUrl = rpcFor(run, values.rpc);
-    const config = await runChainConfig(run, rpcUrl, deploymentBlock);
+    const scan = eventScan(run, explicitBlock);
+    const config = await runChainConfig(run, rpcUrl, scan.deploymentBlock);
     log(`re-checking ${evidence.receipts.length} receipts against chain ${run.chainId} (${rpcUrl})`);
-    const recheck = await recheckEvidence(evidence, { rpcUrl, deploymentBlock });
+    const recheck = await recheckEvidence(
+      { ...evidence, runs: [scan.run] },
+      { rpcUrl, deploymentBlock: scan.deploymentBlock }
+    );
     if (recheck.runs[0]?.status === null) {
       throw makeError('CHAIN_UNREACHABLE', recheck.runs[0].chainNote);
     }
     const summary = summarizeEvidence(recheck, run.runId, findChallenges(evidence, recheck));
     if (values.challenge) {
       // Its own lines on stdout; "nothing to challenge" is no failure of the verification.
-      await challengeRun(input, run, recheck, config, values, log);
+      await challengeRun(input, scan.run, recheck, config, values, log);
     }
     if (evidenceFails(summary)) {
       // Invalid evidence is a failed verification: nothing a re-execution finds could make it valid.
@@ -160,7 +170,12 @@ export const command: ICommand = {
     try {
       const sampling =
         level === 'checkpoint'
-          ? await readCheckpointSampling(new RunRegistryClient(reader), run.runId, samples)
+          ? await readCheckpointSampling(
+              new RunRegistryClient(reader),
+              run.runId,
+              samples,
+              scan.run.openedBlock
+            )
           : undefined;
       const wallet = await verifierWallet(values, run.chainId);
       const agent = await clientAgent(run, wallet, new RunRegistryClient(reader), log);
