@@ -7,7 +7,7 @@
  * client), the slash transaction in a notification, and the record in metadata.ain.
  */
 import { Dialog, Notification, showDialog, showErrorMessage } from '@jupyterlab/apputils';
-import { RunRegistryClient } from '../chain/run-registry.js';
+import { RunRegistryClient, runEventsFrom } from '../chain/run-registry.js';
 import { ChallengeCandidate, submitChallenge } from '../chain/challenges.js';
 import type { Hex32 } from '../core/hash.js';
 import type { AinChain } from './chain.js';
@@ -56,7 +56,11 @@ export async function challengeRun(options: {
   try {
     const session = await (options.chain as AinChain).session();
     const anchored = candidate.kind === 'inclusion' ? await anchoredLeaf(options, candidate) : undefined;
-    const outcome = await submitChallenge(new RunRegistryClient(session), candidate, anchored);
+    const registry = new RunRegistryClient(session);
+    // The run's checkpoint history (inclusion challenge) is read from its opening block when the chain confirms it.
+    const record = evidence.evidence(path)?.runs.find(r => r.runId === candidate.runId);
+    const from = anchored ? await runEventsFrom(registry, candidate.runId, record?.openedBlock) : undefined;
+    const outcome = await submitChallenge(registry, candidate, anchored, from);
     const tx = outcome.tx.hash;
     if (candidate.kind === 'equivocation') {
       const { runId, step, a, b } = candidate;
