@@ -2,8 +2,8 @@
  * A connection to the configured chain: a provider for reads, an optional signer for writes, and the one path
  * every transaction takes (chain-id check, send, wait, decode the revert).
  */
-import { ContractTransactionResponse, JsonRpcApiProvider, Log, Signer } from 'ethers';
-import { assert } from '../core/errors.js';
+import { ContractTransactionResponse, JsonRpcApiProvider, Log, Signer, isError } from 'ethers';
+import { assert, makeError } from '../core/errors.js';
 import { IChainConfig, parseChainConfig } from './config.js';
 import { chainError } from './errors.js';
 import { assertChainId, jsonRpcProvider } from './rpc.js';
@@ -22,6 +22,12 @@ export class ChainSession {
   readonly config: IChainConfig;
   readonly provider: JsonRpcApiProvider;
   readonly signer: Signer | null;
+  /**
+   * How long send() waits for a transaction to be mined before CHAIN_TX_TIMEOUT; null: as long as it takes (a
+   * person watching a wallet). An unattended sender (the agent) sets it: a transaction the chain dropped (a
+   * reorganisation, an evicted pool entry) is otherwise waited for forever.
+   */
+  txTimeoutMs: number | null = null;
   private readonly label: string;
 
   private constructor(
@@ -79,7 +85,16 @@ export class ChainSession {
       // Concurrent sends of one session are fine: a local key's OrderedSigner gives them consecutive nonces, an
       // injected wallet numbers them itself; the waits for mining overlap, so they land in the same blocks.
       const tx = await build();
-      const receipt = await tx.wait();
+      const receipt = await tx.wait(1, this.txTimeoutMs ?? undefined).catch(e => {
+        throw isError(e, 'TIMEOUT')
+          ? makeError(
+              'CHAIN_TX_TIMEOUT',
+              `${action}: the transaction ${tx.hash} was not mined within ${this.txTimeoutMs! / 1000} s (dropped, ` +
+                'or the chain is congested). Look at the chain again before sending it anew.',
+              { txHash: tx.hash }
+            )
+          : e;
+      });
       assert(receipt !== null, 'CHAIN_REVERTED', `${action}: the transaction ${tx.hash} was dropped.`);
       return {
         hash: receipt.hash,

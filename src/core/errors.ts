@@ -58,6 +58,7 @@ export type AinErrorCode =
   | 'CHAIN_ID_MISMATCH'
   | 'CHAIN_UNREACHABLE'
   | 'CHAIN_REVERTED'
+  | 'CHAIN_TX_TIMEOUT'
   | 'CHAIN_WALLET_REFUSED'
   | 'CHAIN_DEPLOYMENT_MISSING'
   // provider agent, service half (src/agent)

@@ -127,6 +127,8 @@ export const command: ICommand = {
     checkFault(fault, config.chainId);
     const wallet = await Private.wallet(values, config);
     const session = await ChainSession.connect(config, unlockedWallet(wallet));
+    // Unattended: a dropped anchor is noticed (CHAIN_TX_TIMEOUT), and the queue looks at the chain again.
+    session.txTimeoutMs = 120_000;
     const dataDir = values['data-dir'] ?? join(devDataDir(), 'agent');
     const capabilities = Private.json(values.capabilities!, '--capabilities');
     const price = parseUnits(values.price!, 18);
