@@ -136,11 +136,14 @@ export interface IStepResult {
 export interface ICheckpointSummary {
   anchoredCount: number;
   sampledIndexes: number[];
-  /** Steps inside the sampled checkpoints, and steps in the run. */
+  /** Steps inside the sampled checkpoints that were fully compared, and steps in the run. */
   cellsChecked: number;
   cellsTotal: number;
   falsifiedFraction: number;
-  /** 1 - C(N-M,K)/C(N,K) for N cells, M = ceil(f*N) falsified, K checked. */
+  /**
+   * The least probability of meeting a falsified cell when ceil(f*N) cells were falsified anywhere:
+   * 1 - C(A-C,K)/C(A,K) for A anchored checkpoints, K fully checked, C the fewest that hold them (verify-checkpoints.ts).
+   */
   probability: number;
   /** "3 of 10 checkpoints; >= 97% if 30% of cells were falsified". */
   statement: string;

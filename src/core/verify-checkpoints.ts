@@ -29,6 +29,8 @@ export interface ICheckpointPlan {
   lastStep: number;
   /** Receipts covered by the anchored checkpoints (the last one's receiptCount). */
   anchoredReceipts: number;
+  /** Receipts in each anchored checkpoint, by index (the provider chose where checkpoints end). */
+  sizes: number[];
 }
 
 /**
@@ -64,22 +66,28 @@ export function checkpointPlan(sampling: ICheckpointSampling): ICheckpointPlan {
     ranges,
     steps,
     lastStep: steps.length ? steps[steps.length - 1] : -1,
-    anchoredReceipts: anchored.length ? anchored[anchored.length - 1].receiptCount : 0
+    anchoredReceipts: anchored.length ? anchored[anchored.length - 1].receiptCount : 0,
+    sizes: anchored.map((c, i) => c.receiptCount - (i === 0 ? 0 : anchored[i - 1].receiptCount))
   };
 }
 
 /**
- * The summary of a plan: K = steps checked (`checked`, default every step of the sampled checkpoints; give the
- * number actually compared when some could not be) among N = `cellsTotal` (the run's steps; at least those anchored),
- * the probability 1 - C(N-M, K)/C(N, K) that the check meets at least one of M = ceil(f*N) falsified cells, and
- * the statement "3 of 10 checkpoints (12 of 40 cells); >= 97% if 30% of cells were falsified". The percentage
- * is rounded down, so the statement never promises more than the formula gives.
+ * The summary of a plan: the probability that the check meets a falsified cell when M = ceil(f*N) of the run's
+ * N = `cellsTotal` cells (at least those anchored) were falsified, wherever the cheat put them, and the statement
+ * "3 of 10 checkpoints (12 of 40 cells); >= 70% if 30% of cells were falsified", rounded down.
+ *
+ * The sample draws checkpoints, not cells, and the provider chose where checkpoints end: a cheat puts its
+ * falsified cells where they are least likely to be checked, first after the last anchor (never sampled), then
+ * into the largest checkpoints. They then fill C checkpoints at least (the fewest that can hold them), and the
+ * check meets one with probability 1 - C(A-C, K)/C(A, K) for A anchored checkpoints of which K were checked (a
+ * sampled checkpoint counts only when every step of it was compared: `checkedSteps`, default all). That is a
+ * bound for any placement; with one cell per checkpoint it is the per-cell formula.
  */
 export function checkpointSummary(
   plan: ICheckpointPlan,
   cellsTotal: number,
   falsifiedFraction = 0.3,
-  checked = plan.steps.length
+  checkedSteps: Iterable<number> = plan.steps
 ): ICheckpointSummary {
   if (!(falsifiedFraction > 0 && falsifiedFraction <= 1)) {
     throw makeError(
@@ -89,12 +97,23 @@ export function checkpointSummary(
     );
   }
   const n = Math.max(cellsTotal, plan.anchoredReceipts);
-  const k = Math.min(checked, plan.steps.length);
+  const compared = new Set(checkedSteps);
+  const checkedRanges = plan.ranges.filter(r => {
+    for (let s = r.firstStep; s <= r.lastStep; s++) {
+      if (!compared.has(s)) {
+        return false;
+      }
+    }
+    return true;
+  });
+  const k = checkedRanges.reduce((sum, r) => sum + r.lastStep - r.firstStep + 1, 0);
   // The small epsilon keeps 0.3 * 40 = 12.000000000000002 from becoming 13.
   const m = n === 0 ? 0 : Math.min(n, Math.ceil(falsifiedFraction * n - 1e-9));
-  const probability = n === 0 ? 0 : detectionProbability(n, m, k);
+  const filled = fewestCheckpoints(plan.sizes, m - (n - plan.anchoredReceipts));
+  const probability =
+    plan.anchoredCount === 0 ? 0 : detectionProbability(plan.anchoredCount, filled, checkedRanges.length);
   const statement =
-    `${plan.sampledIndexes.length} of ${plan.anchoredCount} checkpoints (${k} of ${n} cells); ` +
+    `${checkedRanges.length} of ${plan.anchoredCount} checkpoints (${k} of ${n} cells); ` +
     `>= ${formatPercentDown(probability)} if ${formatPercentDown(falsifiedFraction)} of cells were falsified`;
   return {
     anchoredCount: plan.anchoredCount,
@@ -105,6 +124,19 @@ export function checkpointSummary(
     probability,
     statement
   };
+}
+
+/** The fewest checkpoints (of these sizes) that can hold `cells` cells: the largest first. */
+function fewestCheckpoints(sizes: number[], cells: number): number {
+  let count = 0;
+  for (const size of [...sizes].sort((a, b) => b - a)) {
+    if (cells <= 0) {
+      break;
+    }
+    cells -= size;
+    count++;
+  }
+  return count;
 }
 
 /** What checking the sampled checkpoints' roots found. */

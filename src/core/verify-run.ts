@@ -138,8 +138,8 @@ async function verifySteps(
           `checkpoint ${u.index}'s root was not recomputed: the notebook lacks the receipts of steps ${listSteps(u.missing)}`
       )
     );
-    // The probability holds for the cells actually compared, not for those the sample named.
-    const checked = compared.filter(s => s.checkpoint !== undefined).length;
+    // The probability holds for the checkpoints actually compared, not for those the sample named.
+    const checked = compared.filter(s => s.checkpoint !== undefined).map(s => s.step);
     report.checkpoint = {
       ...checkpointSummary(plan, ctx.steps.length, options.falsifiedFraction ?? 0.3, checked),
       ...(contradicted ? { contradicted: roots.contradicted } : {})
