@@ -18,7 +18,14 @@ import { openDatabase, AgentDatabase } from '../../src/agent/database';
 import { ReceiptStore } from '../../src/agent/store-receipts';
 import { random32 } from './chain-fixture';
 import { appendReceipts, call, login, makeBundle, readSse, relay, waitFor } from './agent-service-fixture';
-import { buildCli, killProcess, runAin, startAgentProcess, stopAllProcesses } from './cli-process-fixture';
+import {
+  buildCli,
+  killProcess,
+  runAin,
+  sendSignal,
+  startAgentProcess,
+  stopAllProcesses
+} from './cli-process-fixture';
 
 /** `ain provider start ...args` to its exit, with stdout and stderr together. */
 async function runToExit(
@@ -150,7 +157,7 @@ describe('ain provider start (child process, development chain)', () => {
     await waitFor(async () => (await runs.getRun(runId)).receiptCount === 6, 15000, 'final checkpoint');
     expect((await runs.checkpoints(runId)).map(c => c.receiptCount)).toEqual([2, 5, 6]);
     const exited = new Promise<number | null>(r => agent.child.once('exit', code => r(code)));
-    agent.child.kill('SIGTERM');
+    sendSignal(agent.child, 'SIGTERM');
     const timeout = new Promise(r =>
       setTimeout(() => r(`still running after SIGTERM:\n${agent.output()}`), 10000)
     );

@@ -60,6 +60,15 @@ export function startAgentProcess(args: string[], env: Record<string, string> = 
         child.stdout!.off('data', started);
         clearTimeout(timer);
         child.removeAllListeners('exit');
+        // An agent that dies under a spec fails it with "connection refused": say why, in the CI log.
+        child.on('exit', (code, signal) => {
+          if (!killing.has(child)) {
+            console.error(
+              `[test] the agent at ${m[1]} exited unexpectedly (code ${code}, signal ${signal}); its last ` +
+                `output:\n${out.split('\n').slice(-40).join('\n')}`
+            );
+          }
+        });
         resolve({ child, url: m[1], output: () => out, stop: () => killProcess(child, 'SIGTERM') });
       }
     });
@@ -164,8 +173,18 @@ export function runAin(
   );
 }
 
+/** Processes a spec is stopping on purpose (their exit is no news). */
+const killing = new WeakSet<ChildProcess>();
+
+/** Sends `signal` on purpose (a spec watching the exit itself), without the unexpected-exit report. */
+export function sendSignal(child: ChildProcess, signal: NodeJS.Signals): void {
+  killing.add(child);
+  child.kill(signal);
+}
+
 /** Sends `signal` and waits for the exit (SIGKILL after 10 s). */
 export function killProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  killing.add(child);
   return new Promise(resolve => {
     if (child.exitCode !== null || child.signalCode !== null) {
       return resolve();
