@@ -15,7 +15,7 @@ for (const suite of results.testResults.filter(s => s.status === 'failed')) {
   // The suite's message holds every failure of it, hooks (beforeAll/afterAll) included; frames inside
   // node_modules say nothing about our code.
   const lines = suite.message
-    .replace(/\u001b\[[0-9;]*m/g, '')
+    .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '') // colour codes
     .split('\n')
     .filter(l => !/^\s+at .*node_modules\//.test(l));
   console.log(lines.slice(0, MAX_LINES).join('\n'));
