@@ -10,6 +10,7 @@ import type { ProviderAgent } from './agent.js';
 import type { OpenApi } from './openapi.js';
 import type { IRunEvent } from './tokens.js';
 import { PublishedBundles } from './store-published.js';
+import { PublishedRuns } from './store-published-runs.js';
 
 /** What a handler gets. */
 export interface IRequestContext {
@@ -43,6 +44,10 @@ export function createRoutes(agent: ProviderAgent, api: OpenApi): Record<string,
   // Made on first use: the router is also built without an agent, to check it against openapi.yaml.
   let publishedStore: PublishedBundles | undefined;
   const published = () => (publishedStore ??= new PublishedBundles(agent));
+  let publishedRunStore: PublishedRuns | undefined;
+  const publishedRuns = () => (publishedRunStore ??= new PublishedRuns(agent));
+  /** Public reads: any page may read them (no credentials involved). */
+  const anyOrigin = (ctx: IRequestContext) => ctx.res.setHeader('access-control-allow-origin', '*');
   const jupyter: Handler = async ctx => {
     const runtime = await agent.runtimeOf(ctx.client, runId(ctx));
     // The agent's token stays here: the runtime talks upstream with its own.
@@ -113,6 +118,17 @@ export function createRoutes(agent: ProviderAgent, api: OpenApi): Record<string,
       // Public and content-addressed: any page may read it (no credentials involved), and it never changes.
       ctx.res.setHeader('access-control-allow-origin', '*');
       ctx.res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+      return { status: 200, bytes, contentType: 'application/octet-stream' };
+    },
+    publishRun: ctx => json(200, publishedRuns().publish(ctx.client, runId(ctx))),
+    getPublishedReceipts: ctx => {
+      const receipts = publishedRuns().receipts(runId(ctx));
+      anyOrigin(ctx);
+      return json(200, { receipts });
+    },
+    getPublishedArtifact: ctx => {
+      const bytes = publishedRuns().artifact(runId(ctx), ctx.params.path.sha256 as Hex32);
+      anyOrigin(ctx);
       return { status: 200, bytes, contentType: 'application/octet-stream' };
     },
     getArtifact: ctx => ({

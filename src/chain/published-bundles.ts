@@ -10,6 +10,7 @@ import { makeError } from '../core/errors.js';
 import type { Hex32 } from '../core/hash.js';
 import { normalizeAgentUrl } from '../core/launch-link.js';
 import type { AgentClient } from './agent-client.js';
+import { agentFetch } from './agent-fetch.js';
 
 /** What the agent answers to a publication. */
 export interface IPublishedBundle {
@@ -24,7 +25,7 @@ export async function publishBundle(client: AgentClient, bundleHash: Hex32): Pro
   if (!client.token) {
     throw makeError('PROVIDER_REFUSED', `Not logged in to ${client.endpoint}; log in before ${step}.`);
   }
-  const res = await Private.fetch(`${client.endpoint}/bundles/${bundleHash}/publish`, step, client.endpoint, {
+  const res = await agentFetch(`${client.endpoint}/bundles/${bundleHash}/publish`, step, client.endpoint, {
     method: 'POST',
     headers: { authorization: `Bearer ${client.token}` }
   });
@@ -48,7 +49,7 @@ export async function fetchPublishedBundle(
 ): Promise<ReadBundle> {
   const endpoint = normalizeAgentUrl(agentUrl);
   const step = `downloading bundle ${bundleHash}`;
-  const res = await Private.fetch(`${endpoint}/bundles/${bundleHash}/public`, step, endpoint, {
+  const res = await agentFetch(`${endpoint}/bundles/${bundleHash}/public`, step, endpoint, {
     signal: options.signal
   });
   const bytes = new Uint8Array(await res.arrayBuffer());
@@ -62,40 +63,4 @@ export async function fetchPublishedBundle(
     );
   }
   return read;
-}
-
-namespace Private {
-  export async function fetch(
-    url: string,
-    step: string,
-    endpoint: string,
-    init: RequestInit
-  ): Promise<Response> {
-    let res: Response;
-    try {
-      res = await globalThis.fetch(url, init);
-    } catch (e) {
-      throw makeError(
-        'PROVIDER_UNREACHABLE',
-        `The provider at ${endpoint} does not answer (${(e as Error).message}) while ${step}. Check that it is ` +
-          'running and reachable from here.',
-        { step, endpoint }
-      );
-    }
-    if (!res.ok) {
-      let detail = `HTTP ${res.status}`;
-      try {
-        const body = (await res.json()) as { error?: { code?: string; message?: string } };
-        detail = body.error?.message ? `${body.error.code}: ${body.error.message}` : detail;
-      } catch {
-        // not JSON: the status says enough
-      }
-      throw makeError('PROVIDER_REFUSED', `The provider at ${endpoint} refused ${step}: ${detail}`, {
-        step,
-        endpoint,
-        status: res.status
-      });
-    }
-    return res;
-  }
 }

@@ -1,10 +1,10 @@
 /**
  * IEvidenceSource in Node: where `ain verify` finds what the provider claimed beyond the notebook's saved outputs.
  *
- * - claimedOutputs: the outputs the agent kept with each receipt (GET /runs/{id}/receipts), which the agent shows
- *   only to the run's client: used when the verifier holds the client's key;
+ * - claimedOutputs: the outputs the agent kept with each receipt: GET /runs/{id}/receipts when the verifier holds
+ *   the client's key, else the published run's GET /runs/{id}/public/receipts (the client published it);
  * - artifact(sha256): a local folder (`--artifacts DIR`, files named by the artifact's path or by its sha256, with
- *   or without 0x) first, then the agent's GET /artifacts/{sha256}.
+ *   or without 0x) first, then the agent's GET /artifacts/{sha256} (the client's key), then the published run's.
  *
  * Nothing here is trusted: the engine accepts outputs only when they hash to the receipt's outputHash with the
  * run's salt, and artifacts only when their bytes hash to the sha256 a receipt committed to.
@@ -13,6 +13,7 @@ import { promises as fs } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { IAgentReceipt } from '../chain/agent-client.js';
 import { AgentClient } from '../chain/agent-client.js';
+import { publishedArtifact, publishedReceipts } from '../chain/published-runs.js';
 import type { IAinNotebookEvidence } from '../core/evidence.js';
 import type { Hex32 } from '../core/hash.js';
 import type { NbOutput } from '../core/outputs-normalize.js';
@@ -37,12 +38,12 @@ export class NodeEvidenceSource implements IEvidenceSource {
 
   async claimedOutputs(runId: Hex32, step: number): Promise<NbOutput[] | null> {
     const agent = this.options.agent;
-    if (!agent) {
-      return null;
-    }
+    const endpoint = this.endpointOf(runId);
     let pending = this.receipts.get(runId);
     if (!pending) {
-      pending = agent.receipts(runId).catch(e => {
+      pending = (
+        agent ? agent.receipts(runId) : endpoint ? this.published(runId, endpoint) : Promise.resolve(null)
+      ).catch(e => {
         this.note(`The agent's receipts could not be read: ${(e as Error).message}`);
         return null;
       });
@@ -58,15 +59,54 @@ export class NodeEvidenceSource implements IEvidenceSource {
     if (local) {
       return local;
     }
-    if (!this.options.agent) {
-      return null;
+    if (this.options.agent) {
+      try {
+        return await this.options.agent.artifact(sha256);
+      } catch (e) {
+        this.note(`The agent did not give artifact ${sha256}: ${(e as Error).message}`);
+        return null;
+      }
     }
-    try {
-      return await this.options.agent.artifact(sha256);
-    } catch (e) {
-      this.note(`The agent did not give artifact ${sha256}: ${(e as Error).message}`);
-      return null;
+    // The published runs whose receipts committed to it.
+    const runs = new Set(
+      this.options.evidence.receipts
+        .filter(r => (r.artifacts ?? []).some(a => a.sha256.toLowerCase() === sha256.toLowerCase()))
+        .map(r => r.runId)
+    );
+    for (const runId of runs) {
+      const endpoint = this.endpointOf(runId);
+      try {
+        const bytes = endpoint ? await publishedArtifact(endpoint, runId, sha256) : null;
+        if (bytes) {
+          return bytes;
+        }
+        this.note(this.unpublished(runId, endpoint));
+      } catch (e) {
+        this.note(`The agent did not give artifact ${sha256}: ${(e as Error).message}`);
+      }
     }
+    return null;
+  }
+
+  /** The published run's receipts, or null (with a note saying how to get them) when it is not published. */
+  private async published(runId: Hex32, endpoint: string): Promise<IAgentReceipt[] | null> {
+    const receipts = await publishedReceipts(endpoint, runId);
+    if (!receipts) {
+      this.note(this.unpublished(runId, endpoint));
+    }
+    return receipts;
+  }
+
+  private unpublished(runId: Hex32, endpoint: string | undefined): string {
+    return (
+      `Run ${runId} is not published at ${endpoint ?? 'its agent'}: only its client reads what the notebook lacks ` +
+      '(give its key with --key-file, or ask it to publish the run: "Publish run evidence" in JupyterLab), or pass ' +
+      '--artifacts DIR.'
+    );
+  }
+
+  private endpointOf(runId: Hex32): string | undefined {
+    return this.options.evidence.runs.find(r => r.runId === runId)?.endpoint;
   }
 
   /** The artifact from `--artifacts DIR`: by the paths receipts gave it, then by its hash as the file name. */

@@ -32,4 +32,5 @@ export namespace CommandIDs {
   export const copyLaunchBadge = 'ain:copy-launch-badge';
   /** Publishes the latest run's bundle at its provider and copies its content-addressed (ain-bundle) link. */
   export const copyBundleLink = 'ain:copy-bundle-link';
+  export const publishRun = 'ain:publish-run';
 }

@@ -10,6 +10,7 @@ import { IAinRunRecord, METADATA_KEY, readEvidence } from '../core/evidence.js';
 import { LaunchTarget, badgeMarkdown, binderLink, launchLink } from '../core/launch-link.js';
 import { AgentClient } from '../chain/agent-client.js';
 import { publishBundle } from '../chain/published-bundles.js';
+import { publishRun } from '../chain/published-runs.js';
 import { IAinChain } from './tokens.js';
 
 /** The launch-link settings (schema/launch-link.json). */
@@ -111,6 +112,46 @@ export async function copyBundleLink(options: ICopyOptions, chain: IAinChain): P
   );
   await Private.copy(link, 'Bundle launch link');
   return link;
+}
+
+/**
+ * Publishes the latest run's evidence at its provider (after saying what that means): anyone holding the notebook
+ * can then read the outputs of every step and the artifacts the receipts committed to, and verify the run at every
+ * level without the client's key. Logging in to the provider needs the run client's wallet.
+ */
+export async function publishRunEvidence(options: ICopyOptions, chain: IAinChain): Promise<boolean> {
+  const run = Private.requireRun(options.panel);
+  if (!run) {
+    return false;
+  }
+  const answer = await showDialog({
+    title: 'Publish this run’s evidence?',
+    body:
+      `The provider at ${run.endpoint} keeps what run ${run.runId} produced beyond this notebook: the outputs of ` +
+      'every executed step (also those a later run of the cell replaced) and the files its receipts committed to ' +
+      '(models, results). Publishing lets anyone read them, so that whoever has this notebook can reproduce it, check ' +
+      'its checkpoints and recompute its objectives. Publishing cannot be undone.',
+    buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Publish' })],
+    defaultButton: 0
+  });
+  if (!answer.button.accept) {
+    return false;
+  }
+  const client = new AgentClient({ endpoint: run.endpoint, signer: await chain.signer() });
+  try {
+    await client.login();
+    await publishRun(client, run.runId);
+  } catch (e) {
+    Notification.error(`Publishing the run failed: ${(e as Error).message}`, { autoClose: false });
+    return false;
+  } finally {
+    client.dispose();
+  }
+  Notification.success(
+    `Run ${run.runId.slice(0, 10)}… is published: anyone with this notebook can now verify it at every level.`,
+    { autoClose: 8000 }
+  );
+  return true;
 }
 
 namespace Private {

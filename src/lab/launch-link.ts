@@ -23,6 +23,7 @@ import {
   DEFAULT_LAUNCH_SETTINGS,
   ILaunchLinkSettings,
   copyBundleLink,
+  publishRunEvidence,
   copyLaunchLink
 } from './launch-copy.js';
 import { LaunchChoice, showLaunchDialog, showWrongChain } from './launch-dialog.js';
@@ -108,7 +109,22 @@ function activateLaunchLinks(
       return o ? copyBundleLink(o, chain) : null;
     }
   });
-  for (const command of [CommandIDs.copyLaunchLink, CommandIDs.copyLaunchBadge, CommandIDs.copyBundleLink]) {
+  app.commands.addCommand(CommandIDs.publishRun, {
+    label: 'Publish Run Evidence',
+    caption:
+      'Let anyone with this notebook verify its latest run fully (outputs of every step, committed artifacts)',
+    isEnabled: enabled,
+    execute: () => {
+      const o = options();
+      return o ? publishRunEvidence(o, chain) : null;
+    }
+  });
+  for (const command of [
+    CommandIDs.copyLaunchLink,
+    CommandIDs.copyLaunchBadge,
+    CommandIDs.copyBundleLink,
+    CommandIDs.publishRun
+  ]) {
     palette?.addItem({ command, category: 'AI Network' });
   }
 }

@@ -21,7 +21,7 @@ import { chooseVerification } from './verify-dialogs.js';
 import { CancellableExecutor, localExecutor, providerExecutor } from './verify-executors.js';
 import { findStep, LEVEL_OF, progressText, VerifyKind } from './verify-model.js';
 import { showResults, showSideBySide } from './verify-results.js';
-import { AgentEvidenceSource } from './verify-source.js';
+import { AgentEvidenceSource, publishedReads } from './verify-source.js';
 import type { IAinChain, IAinEvidence, IAinRunRecord, IAinRuns, IAinSettings } from './tokens.js';
 
 /** The verify plugin's settings (schema/verify.json). */
@@ -148,8 +148,9 @@ export class Verifier {
               progress
             });
       executor = new CancellableExecutor(inner);
-      const source = new AgentEvidenceSource(() =>
-        runs ? runs.agentFor(run) : Promise.reject(new Error('the run pipeline is not loaded'))
+      const source = new AgentEvidenceSource(
+        () => (runs ? runs.agentFor(run) : Promise.reject(new Error('the run pipeline is not loaded'))),
+        publishedReads(run)
       );
       const values = this._o.settings?.values;
       try {

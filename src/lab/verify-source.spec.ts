@@ -54,4 +54,35 @@ describe("the browser's evidence source", () => {
     expect(await failing.artifact(SHA)).toBeNull();
     expect(failing.problem).toBe('HTTP 403');
   });
+
+  it("reads a published run's evidence when the agent does not take the reader for the run's client", async () => {
+    const forbidden: IAgentReads = {
+      receipts: async () => {
+        throw new Error('AGENT_FORBIDDEN: log in as its client');
+      },
+      artifact: async () => {
+        throw new Error('AGENT_FORBIDDEN: log in as the client of its run');
+      }
+    };
+    const published: IAgentReads = {
+      receipts: async () => [receipt(0, [{ output_type: 'stream', name: 'stdout', text: '42\n' }])],
+      artifact: async sha => (sha === SHA ? new Uint8Array([7]) : null)
+    };
+    const source = new AgentEvidenceSource(async () => forbidden, published);
+    expect(await source.claimedOutputs(RUN, 0)).toEqual([
+      { output_type: 'stream', name: 'stdout', text: '42\n' }
+    ]);
+    expect(await source.artifact(SHA)).toEqual(new Uint8Array([7]));
+    expect(source.problem).toBeNull();
+
+    // Not published either: null, and the reason the client's read gave.
+    const unpublished = new AgentEvidenceSource(async () => forbidden, {
+      receipts: async () => {
+        throw new Error('Run 0xab… is not published at http://agent');
+      },
+      artifact: async () => null
+    });
+    expect(await unpublished.claimedOutputs(RUN, 0)).toBeNull();
+    expect(unpublished.problem).toBe('AGENT_FORBIDDEN: log in as its client');
+  });
 });

@@ -17,6 +17,7 @@ import { readMetric } from '../../src/core/verify-objective';
 import { verificationRecords, verifyNotebook } from '../../src/core/verify-run';
 import type { IVerificationReport, VerificationLevel } from '../../src/core/verification';
 import { devPrivateKey } from '../../src/chain/dev-chain';
+import { publishRun } from '../../src/chain/published-runs';
 import { NodeEvidenceSource } from '../../src/cli/verify-evidence-source';
 import { startLocalExecutor } from '../../src/cli/verify-executor-local';
 import { IChainFixture, startChainFixture } from './chain-fixture';
@@ -61,14 +62,14 @@ describe('the examples, verified against real agents (real chain, local verifier
   async function verify(
     run: IProviderRun,
     level: VerificationLevel = 'solution',
-    notebook = TRAIN_NOTEBOOK
+    notebook = TRAIN_NOTEBOOK,
+    source = new NodeEvidenceSource({ evidence: run.evidence, agent: run.agent })
   ): Promise<IVerificationReport> {
     const executor = await startLocalExecutor({
       notebook,
       dataDir: dataDirWithSharedEnvironments(mkdtempSync(path.join(dir, 'verifier-')))
     });
     try {
-      const source = new NodeEvidenceSource({ evidence: run.evidence, agent: run.agent });
       return await verifyNotebook(run.notebook, run.evidence, executor, source, { level });
     } finally {
       await executor.dispose();
@@ -127,6 +128,38 @@ describe('the examples, verified against real agents (real chain, local verifier
         objective: expect.objectContaining({ metric: claimed, claimed })
       })
     ]);
+  });
+
+  it("a third party without the client's key verifies the objective once the client published the run", async () => {
+    const notes: string[] = [];
+    const thirdParty = () =>
+      verify(
+        honestRun,
+        'solution',
+        TRAIN_NOTEBOOK,
+        new NodeEvidenceSource({ evidence: honestRun.evidence, onNote: n => notes.push(n) })
+      );
+    const { runId } = honestRun;
+    const model = modelOf(honestRun, 2)!;
+    const anonymous = (p: string) => fetch(`${honest.url}${p}`);
+    // Private until published: the committed model is out of reach, so the objective cannot be recomputed.
+    expect((await anonymous(`/runs/${runId}/public/receipts`)).status).toBe(404);
+    expect((await anonymous(`/runs/${runId}/public/artifacts/${model.sha256}`)).status).toBe(404);
+    const before = await thirdParty();
+    expect(before.outcome).not.toBe('verified');
+    expect(notes.join('\n')).toContain(`Run ${runId} is not published at ${honest.url}`);
+
+    expect((await publishRun(honestRun.agent, runId)).runId).toBe(runId);
+    const after = await thirdParty();
+    expect(after.error).toBeUndefined();
+    expect(after.outcome).toBe('verified');
+    expect(after.steps[0]).toMatchObject({ cellId: 'train-6', verdict: 'objective-pass' });
+    expect(after.steps[0].objective!.recomputed).toBe(claimedIn(honestRun));
+    // Public now, to anyone: the receipts with their outputs, and only the files they committed to.
+    const receipts = (await (await anonymous(`/runs/${runId}/public/receipts`)).json()).receipts;
+    expect(receipts).toHaveLength(honestRun.receipts.length);
+    expect((await anonymous(`/runs/${runId}/public/artifacts/${'0x' + 'ab'.repeat(32)}`)).status).toBe(404);
+    expect((await anonymous(`/runs/${'0x' + 'cd'.repeat(32)}/public/receipts`)).status).toBe(404);
   });
 
   it('fails when the provider shows an accuracy its committed model does not have (fault tamper-outputs)', async () => {
