@@ -254,6 +254,21 @@ test.describe('launch links', () => {
       .poll(() => tab.evaluate(() => navigator.clipboard.readText()), { timeout: 30_000 })
       .toBe(link);
     expect((await fetch(publicUrl)).status).toBe(200);
+
+    // The run's evidence too: after its own confirmation, anyone reads the receipts (with outputs) without a login.
+    const publicReceipts = `${AGENT_URL}/runs/${made.runId}/public/receipts`;
+    expect((await fetch(publicReceipts)).status).toBe(404);
+    await tab.locator('.jp-NotebookPanel .jp-Cell').first().click({ button: 'right' });
+    await tab.locator('.lm-Menu-item', { hasText: 'Publish Run Evidence' }).click();
+    const confirmRun = tab.locator('.jp-Dialog', { hasText: 'Publish this run’s evidence?' });
+    await expect(confirmRun).toContainText(made.runId);
+    await confirmRun.getByRole('button', { name: 'Publish' }).click();
+    await expect(tab.locator('.Toastify__toast', { hasText: 'is published' })).toBeVisible({
+      timeout: 30_000
+    });
+    const published = await fetch(publicReceipts);
+    expect(published.status).toBe(200);
+    expect((await published.json()).receipts).toEqual([]); // this run was opened and stopped, no cell ran
     await tab.close();
 
     const opened = await openLink(context, link);
