@@ -2,14 +2,15 @@
  * `ain verify` on what CI must not let through silently, against a real anvil and a real honest provider: bad
  * input (not JSON, not a notebook, no metadata.ain, no salt, an unreachable or wrong chain) exits 2 with a message
  * that says what to do; altered evidence fails (exit 1) before anything is re-executed, with a JUnit failure;
- * `--attest` records the result on-chain; the solution level recomputes an objective from the artifacts the
- * provider committed to, downloaded from its agent by the run's client or read from a local folder.
+ * `--attest` records the result on-chain (with a development key or an encrypted keystore); the solution level
+ * recomputes an objective from the artifacts the provider committed to, downloaded from its agent by the run's
+ * client, read from a local folder, or read by anyone once the client published the run.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Contract } from 'ethers';
+import { Contract, Wallet } from 'ethers';
 import { RUN_REGISTRY_ABI } from '../../src/chain/abi';
 import { buildCli, runAin, stopAllProcesses } from './cli-process-fixture';
 import {
@@ -192,5 +193,43 @@ describe('ain verify: bad input, altered evidence, attestation, solution level',
       verdict: 'objective-fail',
       detail: expect.stringMatching(/are not the committed ones/)
     });
+  });
+
+  it('attests with an encrypted keystore; a third party verifies a published run with no key and no folder', async () => {
+    const keystore = path.join(dir, 'verifier.json');
+    const passwordFile = path.join(dir, 'verifier.password');
+    const password = 'correct horse battery staple';
+    writeFileSync(keystore, await new Wallet(world.chain.stranger.key).encrypt(password));
+    writeFileSync(passwordFile, `${password}\n`);
+    const file = variant('keystore.ipynb', () => undefined);
+    const base = ['verify', file, '--rpc', rpc, '--data-dir', verifierDataDir(world), '--attest'];
+    const wrong = await runAin([...base, '--key-file', keystore], { env: { AIN_PASSWORD: 'not it' } });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(`Cannot decrypt the keystore ${keystore}`);
+    const attested = await runAin([...base, '--key-file', keystore, '--password-file', passwordFile]);
+    expect(attested.code).toBe(0);
+    expect(attested.stderr).toContain(`attested as ${world.chain.stranger.address}`);
+    expect(attested.stdout + attested.stderr).not.toContain(password);
+
+    // The run's client publishes the run; then anyone recomputes its objective from the agent's public copy.
+    const cells = [
+      {
+        source: "import os\nos.makedirs('outputs', exist_ok=True)\nopen('outputs/w.txt', 'w').write('0.95')"
+      },
+      { source: "float(open('outputs/w.txt').read())", tags: ['ain:objective>=0.9'] }
+    ];
+    const trained = await runNotebook(world, provider, cells);
+    const solution = ['verify', trained.file, '--rpc', rpc, '--level', 'solution', '--json'];
+    const before = await runAin([...solution, '--data-dir', verifierDataDir(world)]);
+    expect(before.code).not.toBe(0);
+    expect(before.stderr).toContain(`Run ${trained.runId} is not published at ${provider.url}`);
+    const publish = await fetch(`${provider.url}/runs/${trained.runId}/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${trained.token}` }
+    });
+    expect(publish.status).toBe(200);
+    const after = await runAin([...solution, '--data-dir', verifierDataDir(world)]);
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout).steps[0]).toMatchObject({ verdict: 'objective-pass' });
   });
 });
