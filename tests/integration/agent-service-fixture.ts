@@ -329,6 +329,27 @@ export function standInRuntime(
   };
 }
 
+/**
+ * `n` new receipts of a run whose kernel half is stood in (standInRuntime's `contexts`), stored and announced one
+ * by one as the kernel half does, which queues checkpoints.
+ */
+export function announceReceipts(
+  agent: ProviderAgent,
+  contexts: Map<string, IRunContext>,
+  runId: Hex32,
+  n: number
+): void {
+  const ctx = contexts.get(runId)!;
+  for (let i = 0; i < n; i++) {
+    appendReceipts(agent.store, runId, 1, ctx.domain, ctx.signingKey);
+    ctx.onEvent({
+      type: 'receipt',
+      message: 'receipt',
+      data: { step: agent.store.receipts(runId).length - 1 }
+    });
+  }
+}
+
 /** The agent's options that startAgent does not fill itself (the price defaults to PRICE). */
 export interface IInProcessAgentOptions
   extends Omit<IProviderAgentOptions, 'session' | 'signingKey' | 'domain' | 'pricePerHour'> {
@@ -352,6 +373,8 @@ export interface IInProcessAgent {
   session: ChainSession;
   /** The relay in front of anvil, when `relayed`. */
   rpc?: Relay;
+  /** Opens a run of a new bundle as the client (600 tokens of escrow), uploads it and waits until it runs. */
+  newRun(tag: string): Promise<Hex32>;
   /** Closes the server, the agent, and the relayed session and relay (not the chain, nor the data folder). */
   close(): Promise<void>;
 }
@@ -395,7 +418,19 @@ export async function startAgent(
     const base = await server.listen(0);
     agent.auth.domain = new URL(base).host;
     const token = await login(base, chain.client.key);
-    return { agent, server, base, token, session, rpc, close };
+    const newRun = async (tag: string): Promise<Hex32> => {
+      const bundle = makeBundle(tag);
+      const runId = await openRun(chain.client, chain.provider.address, bundle.bundleHash, TOKEN(600));
+      const created = await call(base, 'POST', `/runs?runId=${runId}`, { token, body: bundle.bytes });
+      if (created.status !== 201) {
+        throw new Error(`run ${runId} not created: ${created.status} ${created.text}`);
+      }
+      await waitFor(
+        async () => (await call(base, 'GET', `/runs/${runId}`, { token })).json.state === 'running'
+      );
+      return runId;
+    };
+    return { agent, server, base, token, session, rpc, newRun, close };
   } catch (e) {
     await close().catch(() => undefined);
     throw e;

@@ -13,10 +13,8 @@ import type { IRunContext } from '../../src/agent/tokens';
 import { IChainFixture, TOKEN, startChainFixture, timeTravel } from './chain-fixture';
 import {
   IInProcessAgent,
-  appendReceipts,
+  announceReceipts,
   call,
-  makeBundle,
-  openRun,
   registerProvider,
   standInRuntime,
   startAgent,
@@ -54,25 +52,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function newRun(tag: string): Promise<Hex32> {
-  const bundle = makeBundle(tag);
-  const runId = await openRun(chain.client, chain.provider.address, bundle.bundleHash, TOKEN(600));
-  expect((await call(base, 'POST', `/runs?runId=${runId}`, { token, body: bundle.bytes })).status).toBe(201);
-  await waitFor(async () => (await call(base, 'GET', `/runs/${runId}`, { token })).json.state === 'running');
-  return runId;
-}
-
-function receipts(runId: Hex32, n: number): void {
-  const ctx = contexts.get(runId)!;
-  for (let i = 0; i < n; i++) {
-    appendReceipts(agent.store, runId, 1, ctx.domain, ctx.signingKey);
-    ctx.onEvent({
-      type: 'receipt',
-      message: 'receipt',
-      data: { step: agent.store.receipts(runId).length - 1 }
-    });
-  }
-}
+const newRun = (tag: string) => fixture.newRun(tag);
+/** `n` new receipts, stored and announced one by one as the kernel half does (which queues checkpoints). */
+const receipts = (runId: Hex32, n: number) => announceReceipts(agent, contexts, runId, n);
 
 const status = async (runId: Hex32) => (await chain.client.runs.getRun(runId)).status;
 /** The run's events as its client's event stream delivers them (from the agent's store). */

@@ -19,10 +19,8 @@ import { IChainFixture, TOKEN, startChainFixture } from '../integration/chain-fi
 import {
   IInProcessAgent,
   Relay,
-  appendReceipts,
+  announceReceipts,
   call,
-  makeBundle,
-  openRun,
   readSse,
   registerProvider,
   standInRuntime,
@@ -67,26 +65,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function newRun(tag: string): Promise<Hex32> {
-  const bundle = makeBundle(tag);
-  const runId = await openRun(chain.client, chain.provider.address, bundle.bundleHash, TOKEN(600));
-  expect((await call(base, 'POST', `/runs?runId=${runId}`, { token, body: bundle.bytes })).status).toBe(201);
-  await waitFor(async () => (await call(base, 'GET', `/runs/${runId}`, { token })).json.state === 'running');
-  return runId;
-}
-
+const newRun = (tag: string) => fixture.newRun(tag);
 /** `n` new receipts, stored and announced one by one as the kernel half does (which queues checkpoints). */
-function receipts(runId: Hex32, n: number): void {
-  const ctx = contexts.get(runId)!;
-  for (let i = 0; i < n; i++) {
-    appendReceipts(agent.store, runId, 1, ctx.domain, ctx.signingKey);
-    ctx.onEvent({
-      type: 'receipt',
-      message: 'receipt',
-      data: { step: agent.store.receipts(runId).length - 1 }
-    });
-  }
-}
+const receipts = (runId: Hex32, n: number) => announceReceipts(agent, contexts, runId, n);
 
 async function checkpointView(runId: Hex32): Promise<{ receiptCount: number; state: string }[]> {
   return (await call(base, 'GET', `/runs/${runId}/checkpoints`, { token })).json.checkpoints;
