@@ -5,70 +5,35 @@
  * uses 120 s). Without the timeout the queue waited for that transaction forever and the run was never anchored
  * again.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { SigningKey } from 'ethers';
-import { AnchorQueue } from '../../src/agent/anchor-queue';
-import { AgentDatabase, openDatabase } from '../../src/agent/database';
-import { AgentMetrics, createLogger } from '../../src/agent/metrics';
-import { ReceiptStore } from '../../src/agent/store-receipts';
 import { RunRegistryClient } from '../../src/chain/run-registry';
 import { ChainSession } from '../../src/chain/session';
 import { devKeyWallet } from '../../src/chain/wallet';
-import { IChainFixture, TOKEN, startChainFixture } from '../integration/chain-fixture';
-import {
-  appendReceipts,
-  makeBundle,
-  openRun,
-  registerProvider,
-  waitFor
-} from '../integration/agent-service-fixture';
+import { waitFor } from '../integration/agent-service-fixture';
+import { IAnchorBed, startAnchorBed } from './fixture-anchor';
 import { recordCase } from './record';
 
 describe('faults: an anchor transaction dropped before it was mined', () => {
-  let dir: string;
-  let chain: IChainFixture;
-  let db: AgentDatabase;
+  let bed: IAnchorBed;
   let session: ChainSession;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ain-dropped-anchor-'));
-    chain = await startChainFixture();
-    await registerProvider(chain.provider, 'http://127.0.0.1:9000');
-    db = openDatabase(path.join(dir, 'agent.sqlite'));
-    session = await ChainSession.connect(chain.deployment, devKeyWallet(chain.provider.key));
+    bed = await startAnchorBed('dropped-anchor');
+    session = await ChainSession.connect(bed.chain.deployment, devKeyWallet(bed.chain.provider.key));
     session.txTimeoutMs = 3000;
   });
 
   afterAll(async () => {
     session?.close();
-    db?.close();
-    await chain?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await bed?.close();
   });
 
   it('is noticed when it is not mined in time, and the checkpoint is anchored anew, once', async () => {
-    const store = new ReceiptStore(db);
-    const key = new SigningKey(chain.provider.key);
-    const runId = await openRun(
-      chain.client,
-      chain.provider.address,
-      makeBundle('dropped').bundleHash,
-      TOKEN(600)
-    );
-    appendReceipts(store, runId, 3, chain.provider.runs.domain, key);
+    const { chain } = bed;
+    const [runId] = await bed.openRuns(1, 3, 'dropped');
     const events: string[] = [];
-    const queue = new AnchorQueue({
-      db,
-      store,
+    const queue = bed.queue([runId], {
       registry: new RunRegistryClient(session),
-      everyReceipts: 0,
-      everySeconds: 0,
-      activeRuns: () => [{ runId, since: Date.now() }],
       onEvent: (_, type, message) => events.push(`${type}: ${message}`),
-      logger: createLogger({ level: 'error' }),
-      metrics: new AgentMetrics(),
       retryBaseMs: 200
     });
     const rpc = chain.client.session.provider;

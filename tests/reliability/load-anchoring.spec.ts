@@ -4,77 +4,33 @@
  * left checkpoints 15 s (p50) behind their last receipt. Real anvil with mining paused (no timing involved): the
  * transactions must all be in the pool before one block is mined.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { SigningKey } from 'ethers';
-import type { Hex32 } from '../../src/core/hash';
-import { AnchorQueue } from '../../src/agent/anchor-queue';
-import { AgentDatabase, openDatabase } from '../../src/agent/database';
-import { AgentMetrics, createLogger } from '../../src/agent/metrics';
-import { ReceiptStore } from '../../src/agent/store-receipts';
-import { IChainFixture, TOKEN, startChainFixture } from '../integration/chain-fixture';
-import {
-  appendReceipts,
-  makeBundle,
-  openRun,
-  registerProvider,
-  waitFor
-} from '../integration/agent-service-fixture';
+import { waitFor } from '../integration/agent-service-fixture';
+import { IAnchorBed, startAnchorBed } from './fixture-anchor';
 import { recordCase } from './record';
 
 const RUNS = 6;
 
 describe('load: anchoring queue with many runs', () => {
-  let dir: string;
-  let chain: IChainFixture;
-  let db: AgentDatabase;
+  let bed: IAnchorBed;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ain-load-anchor-'));
-    chain = await startChainFixture();
-    await registerProvider(chain.provider, 'http://127.0.0.1:9000');
-    db = openDatabase(path.join(dir, 'agent.sqlite'));
+    bed = await startAnchorBed('load-anchor');
   });
 
   afterAll(async () => {
-    db?.close();
-    await chain?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await bed?.close();
   });
 
   it('sends the due checkpoints of different runs together, each run in order', async () => {
-    const store = new ReceiptStore(db);
-    const key = new SigningKey(chain.provider.key);
-    const domain = chain.provider.runs.domain;
-    const runIds: Hex32[] = [];
-    for (let r = 0; r < RUNS; r++) {
-      const runId = await openRun(
-        chain.client,
-        chain.provider.address,
-        makeBundle(`anchor ${r}`).bundleHash,
-        TOKEN(600)
-      );
-      appendReceipts(store, runId, 3, domain, key);
-      runIds.push(runId);
-    }
-    const queue = new AnchorQueue({
-      db,
-      store,
-      registry: chain.provider.runs,
-      everyReceipts: 0,
-      everySeconds: 0,
-      activeRuns: () => runIds.map(runId => ({ runId, since: Date.now() })),
-      onEvent: () => undefined,
-      logger: createLogger({ level: 'error' }),
-      metrics: new AgentMetrics()
-    });
+    const { chain } = bed;
+    const runIds = await bed.openRuns(RUNS, 3, 'anchor');
+    const queue = bed.queue(runIds);
     // Two checkpoints per run (3 and 5 receipts) queued while mining is paused.
     const rpc = chain.provider.session.provider;
     await rpc.send('evm_setAutomine', [false]);
     for (const runId of runIds) {
       queue.enqueue(runId, 'request');
-      appendReceipts(store, runId, 2, domain, key);
+      bed.addReceipts(runId, 2);
       queue.enqueue(runId, 'request');
     }
     queue.start();
