@@ -4,7 +4,10 @@
  * the real client, EIP-4361 logins signed by real keys, and small HTTP and Server-Sent Events helpers over fetch.
  * No mocks of the chain or the store.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Server, Socket, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { SigningKey, Wallet, ZeroHash } from 'ethers';
 import { SiweMessage } from 'siwe';
 import { Hex32, ZERO_HASH, keccak256 } from '../../src/core/hash';
@@ -16,7 +19,8 @@ import { ProviderAgent } from '../../src/agent/agent';
 import type { IProviderAgentOptions } from '../../src/agent/agent-options';
 import { AgentServer } from '../../src/agent/http-server';
 import type { IRunContext, IRunRuntime, IRunStore } from '../../src/agent/tokens';
-import { IActor, IChainFixture, TOKEN, random32 } from './chain-fixture';
+import { createLogger } from '../../src/agent/metrics';
+import { IActor, IChainFixture, TOKEN, random32, startChainFixture } from './chain-fixture';
 
 /** Price of the test provider: 3,600 tokens an hour, one token a second, so escrow reads as seconds. */
 export const PRICE = TOKEN(3600);
@@ -329,27 +333,6 @@ export function standInRuntime(
   };
 }
 
-/**
- * `n` new receipts of a run whose kernel half is stood in (standInRuntime's `contexts`), stored and announced one
- * by one as the kernel half does, which queues checkpoints.
- */
-export function announceReceipts(
-  agent: ProviderAgent,
-  contexts: Map<string, IRunContext>,
-  runId: Hex32,
-  n: number
-): void {
-  const ctx = contexts.get(runId)!;
-  for (let i = 0; i < n; i++) {
-    appendReceipts(agent.store, runId, 1, ctx.domain, ctx.signingKey);
-    ctx.onEvent({
-      type: 'receipt',
-      message: 'receipt',
-      data: { step: agent.store.receipts(runId).length - 1 }
-    });
-  }
-}
-
 /** The agent's options that startAgent does not fill itself (the price defaults to PRICE). */
 export interface IInProcessAgentOptions
   extends Omit<IProviderAgentOptions, 'session' | 'signingKey' | 'domain' | 'pricePerHour'> {
@@ -431,6 +414,57 @@ export async function startAgent(
       return runId;
     };
     return { agent, server, base, token, session, rpc, newRun, close };
+  } catch (e) {
+    await close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** An in-process agent on a chain of its own whose kernel half is stood in (standInRuntime): receipts by hand. */
+export interface IStandInAgent extends IInProcessAgent {
+  chain: IChainFixture;
+  /** `n` new receipts of a run, stored and announced one by one as the kernel half does (which queues checkpoints). */
+  receipts(runId: Hex32, n: number): void;
+}
+
+/**
+ * A chain fixture, its provider registered, and that provider as an in-process agent (startAgent) in a new data
+ * folder `ain-<prefix>-*`, the kernel half stood in; close() stops the agent and the chain and removes the folder.
+ */
+export async function startStandInAgent(
+  prefix: string,
+  options: Omit<IInProcessAgentOptions, 'dataDir' | 'createRuntime'>
+): Promise<IStandInAgent> {
+  const chain = await startChainFixture();
+  const dir = mkdtempSync(path.join(tmpdir(), `ain-${prefix}-`));
+  const contexts = new Map<string, IRunContext>();
+  let fixture: IInProcessAgent | undefined;
+  const close = async () => {
+    await fixture?.close();
+    await chain.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await registerProvider(chain.provider, 'http://127.0.0.1:1');
+    fixture = await startAgent(chain, {
+      logger: createLogger({ level: 'error' }),
+      ...options,
+      dataDir: dir,
+      createRuntime: standInRuntime(contexts)
+    });
+    const { agent } = fixture;
+    const receipts = (runId: Hex32, n: number) => {
+      const ctx = contexts.get(runId)!;
+      for (let i = 0; i < n; i++) {
+        appendReceipts(agent.store, runId, 1, ctx.domain, ctx.signingKey);
+        ctx.onEvent({
+          type: 'receipt',
+          message: 'receipt',
+          data: { step: agent.store.receipts(runId).length - 1 }
+        });
+      }
+    };
+    return { ...fixture, chain, receipts, close };
   } catch (e) {
     await close().catch(() => undefined);
     throw e;

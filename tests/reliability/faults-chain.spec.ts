@@ -7,67 +7,47 @@
  *   chain holds fewer receipts than it recorded as anchored and anchors those checkpoints again; the on-chain
  *   history ends up complete.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import type { Hex32 } from '../../src/core/hash';
 import { ReceiptTree } from '../../src/core/merkle';
 import type { ProviderAgent } from '../../src/agent/agent';
-import { createLogger } from '../../src/agent/metrics';
-import type { IRunContext } from '../../src/agent/tokens';
-import { IChainFixture, TOKEN, startChainFixture } from '../integration/chain-fixture';
+import { IChainFixture, TOKEN } from '../integration/chain-fixture';
 import {
-  IInProcessAgent,
+  IStandInAgent,
   Relay,
-  announceReceipts,
   call,
   readSse,
-  registerProvider,
-  standInRuntime,
-  startAgent,
+  startStandInAgent,
   waitFor
 } from '../integration/agent-service-fixture';
 import { recordCase } from './record';
 
 jest.setTimeout(90_000);
 
+let bed: IStandInAgent;
 let chain: IChainFixture;
-let dir: string;
-let fixture: IInProcessAgent;
 let rpc: Relay;
 let agent: ProviderAgent;
 let base: string;
 let token: string;
-const contexts = new Map<string, IRunContext>();
 
 beforeAll(async () => {
-  chain = await startChainFixture();
-  dir = mkdtempSync(path.join(tmpdir(), 'ain-fault-chain-'));
-  await registerProvider(chain.provider, 'http://127.0.0.1:1');
-  fixture = await startAgent(chain, {
+  bed = await startStandInAgent('fault-chain', {
     relayed: true,
-    dataDir: dir,
     pricePerHour: TOKEN(3600),
     checkpoint: { everyReceipts: 3, everySeconds: 0 },
     // The agent's default backoff (0.5 s doubling, at most 30 s); reconciliation every second for the test.
-    anchorRetry: { reconcileSeconds: 1 },
-    // The kernel half is not under test here: a stand-in that only says it is ready.
-    createRuntime: standInRuntime(contexts),
-    logger: createLogger({ level: 'error' })
+    anchorRetry: { reconcileSeconds: 1 }
   });
-  ({ agent, base, token } = fixture);
-  rpc = fixture.rpc!;
+  ({ chain, agent, base, token } = bed);
+  rpc = bed.rpc!;
 });
 
 afterAll(async () => {
-  await fixture?.close();
-  await chain?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await bed?.close();
 });
 
-const newRun = (tag: string) => fixture.newRun(tag);
-/** `n` new receipts, stored and announced one by one as the kernel half does (which queues checkpoints). */
-const receipts = (runId: Hex32, n: number) => announceReceipts(agent, contexts, runId, n);
+const newRun = (tag: string) => bed.newRun(tag);
+const receipts = (runId: Hex32, n: number) => bed.receipts(runId, n);
 
 async function checkpointView(runId: Hex32): Promise<{ receiptCount: number; state: string }[]> {
   return (await call(base, 'GET', `/runs/${runId}/checkpoints`, { token })).json.checkpoints;
