@@ -7,7 +7,8 @@
 import { Signer, getAddress } from 'ethers';
 import type { Hex32 } from '../core/hash.js';
 import type { IArtifact, ISignedReceipt } from '../core/receipt.js';
-import { AinError, makeError } from '../core/errors.js';
+import { makeError } from '../core/errors.js';
+import { refusal, unreachable } from './agent-fetch.js';
 import { siweMessage } from './siwe.js';
 
 /** What GET /info and its timing say about an agent. */
@@ -83,6 +84,22 @@ export async function probeAgent(endpoint: string, timeoutMs = 3000): Promise<IA
 }
 
 /** A logged-in connection to one agent. */
+/** What the agent answers to a bundle's publication. */
+export interface IPublishedBundle {
+  bundleHash: Hex32;
+  publishedAt: string;
+  /** The public read, relative to the agent's URL. */
+  path: string;
+}
+
+/** What the agent answers to a run's publication: the public reads, relative to the agent's URL. */
+export interface IPublishedRun {
+  runId: Hex32;
+  publishedAt: string;
+  receipts: string;
+  artifacts: string;
+}
+
 export class AgentClient {
   readonly endpoint: string;
   private readonly _signer: Signer;
@@ -203,15 +220,37 @@ export class AgentClient {
         headers: { authorization: `Bearer ${this.requireToken()}` }
       });
     } catch (e) {
-      throw Private.unreachable(this.endpoint, e, step);
+      throw unreachable(this.endpoint, e, step);
     }
     if (res.status === 404) {
       return null;
     }
     if (!res.ok) {
-      throw await Private.refusal(res, step, this.endpoint);
+      throw await refusal(res, step, this.endpoint);
     }
     return new Uint8Array(await res.arrayBuffer());
+  }
+
+  /**
+   * POST /bundles/{hash}/publish: makes a bundle of one of the client's runs readable by anyone who knows its hash
+   * (content-addressed launch links; published-bundles.ts reads it back). Permanent.
+   */
+  async publishBundle(bundleHash: Hex32): Promise<IPublishedBundle> {
+    return (await this.request('POST', `/bundles/${bundleHash}/publish`, {
+      auth: true,
+      step: `publishing bundle ${bundleHash}`
+    })) as IPublishedBundle;
+  }
+
+  /**
+   * POST /runs/{id}/publish: lets anyone read the run's receipts with outputs and its committed artifacts, so that
+   * a shared notebook can be verified without the client's key (published-runs.ts reads them). Permanent.
+   */
+  async publishRun(runId: Hex32): Promise<IPublishedRun> {
+    return (await this.request('POST', `/runs/${runId}/publish`, {
+      auth: true,
+      step: `publishing run ${runId}`
+    })) as IPublishedRun;
   }
 
   async anchorRun(runId: Hex32): Promise<void> {
@@ -243,7 +282,7 @@ export class AgentClient {
         }
         const res = await fetch(`${this.endpoint}/runs/${runId}/events`, { headers, signal });
         if (!res.ok || !res.body) {
-          throw await Private.refusal(res, 'following the run', this.endpoint);
+          throw await refusal(res, 'following the run', this.endpoint);
         }
         attempt = 0;
         await Private.readSse(res.body, signal, data => {
@@ -324,10 +363,10 @@ export class AgentClient {
     try {
       res = await fetch(this.endpoint + path, { method, headers, body });
     } catch (e) {
-      throw Private.unreachable(this.endpoint, e, options.step);
+      throw unreachable(this.endpoint, e, options.step);
     }
     if (!res.ok) {
-      throw await Private.refusal(res, options.step, this.endpoint);
+      throw await refusal(res, options.step, this.endpoint);
     }
     return res.json();
   }
@@ -342,32 +381,6 @@ export namespace AgentClient {
 }
 
 namespace Private {
-  export function unreachable(endpoint: string, e: unknown, step: string): AinError {
-    return makeError(
-      'PROVIDER_UNREACHABLE',
-      `The provider at ${endpoint} does not answer (${(e as Error).message}) while ${step}. ` +
-        'Check that it is running (and, from a page, that it allows the page’s origin), or pick another provider.',
-      { step, endpoint }
-    );
-  }
-
-  export async function refusal(res: Response, step: string, endpoint: string): Promise<AinError> {
-    let detail = `HTTP ${res.status}`;
-    try {
-      const body = (await res.json()) as { error?: { code?: string; message?: string } };
-      if (body.error?.message) {
-        detail = `${body.error.code}: ${body.error.message}`;
-      }
-    } catch {
-      // not JSON: the status says enough
-    }
-    return makeError('PROVIDER_REFUSED', `The provider at ${endpoint} refused ${step}: ${detail}`, {
-      step,
-      endpoint,
-      status: res.status
-    });
-  }
-
   /** Reads an event stream, calling `onData` with each event's data. */
   export async function readSse(
     body: ReadableStream<Uint8Array>,

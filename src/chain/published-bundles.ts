@@ -1,6 +1,7 @@
 /**
- * Published bundles as clients see them (browser and Node): a client publishes a bundle of one of its runs so
- * that a content-addressed launch link can name it, and anyone fetches it back by hash. The agent is a stranger:
+ * Published bundles as clients see them (browser and Node): a client publishes a bundle of one of its runs
+ * (AgentClient.publishBundle) so that a content-addressed launch link can name it, and anyone fetches it back by
+ * hash. The agent is a stranger:
  * what it sends is read with the core's bundle reader (every limit, every file's SHA-256, the manifest rebuilt)
  * and accepted only when its hash is the one the link names.
  */
@@ -9,28 +10,7 @@ import { ReadBundle, readBundle } from '../core/bundle-reader.js';
 import { makeError } from '../core/errors.js';
 import type { Hex32 } from '../core/hash.js';
 import { normalizeAgentUrl } from '../core/launch-link.js';
-import type { AgentClient } from './agent-client.js';
 import { agentFetch } from './agent-fetch.js';
-
-/** What the agent answers to a publication. */
-export interface IPublishedBundle {
-  bundleHash: Hex32;
-  publishedAt: string;
-  path: string;
-}
-
-/** POST /bundles/{hash}/publish with a logged-in client of a run of that bundle. */
-export async function publishBundle(client: AgentClient, bundleHash: Hex32): Promise<IPublishedBundle> {
-  const step = `publishing bundle ${bundleHash}`;
-  if (!client.token) {
-    throw makeError('PROVIDER_REFUSED', `Not logged in to ${client.endpoint}; log in before ${step}.`);
-  }
-  const res = await agentFetch(`${client.endpoint}/bundles/${bundleHash}/publish`, step, client.endpoint, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${client.token}` }
-  });
-  return (await res.json()) as IPublishedBundle;
-}
 
 /** Options of fetchPublishedBundle. */
 export interface IFetchBundleOptions {

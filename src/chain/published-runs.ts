@@ -1,35 +1,14 @@
 /**
- * Published runs as clients and verifiers see them (browser and Node): the run's client publishes it so that anyone
- * holding the shared notebook can verify it fully; a verifier reads the run's receipts (with the outputs of every
+ * Published runs as clients and verifiers see them (browser and Node): the run's client publishes it
+ * (AgentClient.publishRun) so that anyone holding the shared notebook can verify it fully; a verifier reads the run's receipts (with the outputs of every
  * step) and committed artifacts without logging in. The agent is a stranger: the verification engine accepts
  * outputs only when they hash to the signed receipt's outputHash, artifacts only by their sha256.
  */
-import { isAinError, makeError } from '../core/errors.js';
+import { isAinError } from '../core/errors.js';
 import type { Hex32 } from '../core/hash.js';
 import { normalizeAgentUrl } from '../core/launch-link.js';
-import type { AgentClient, IAgentReceipt } from './agent-client.js';
+import type { IAgentReceipt } from './agent-client.js';
 import { agentFetch } from './agent-fetch.js';
-
-/** What the agent answers to a publication. */
-export interface IPublishedRun {
-  runId: Hex32;
-  publishedAt: string;
-  receipts: string;
-  artifacts: string;
-}
-
-/** POST /runs/{id}/publish with the run's logged-in client. */
-export async function publishRun(client: AgentClient, runId: Hex32): Promise<IPublishedRun> {
-  const step = `publishing run ${runId}`;
-  if (!client.token) {
-    throw makeError('PROVIDER_REFUSED', `Not logged in to ${client.endpoint}; log in before ${step}.`);
-  }
-  const res = await agentFetch(`${client.endpoint}/runs/${runId}/publish`, step, client.endpoint, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${client.token}` }
-  });
-  return (await res.json()) as IPublishedRun;
-}
 
 /** GET /runs/{id}/public/receipts: the published run's receipts, or null when it is not published there. */
 export async function publishedReceipts(agentUrl: string, runId: Hex32): Promise<IAgentReceipt[] | null> {

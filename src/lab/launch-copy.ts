@@ -9,8 +9,6 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { IAinRunRecord, METADATA_KEY, readEvidence } from '../core/evidence.js';
 import { LaunchTarget, badgeMarkdown, binderLink, launchLink } from '../core/launch-link.js';
 import { AgentClient } from '../chain/agent-client.js';
-import { publishBundle } from '../chain/published-bundles.js';
-import { publishRun } from '../chain/published-runs.js';
 import { IAinChain } from './tokens.js';
 
 /** The launch-link settings (schema/launch-link.json). */
@@ -95,7 +93,7 @@ export async function copyBundleLink(options: ICopyOptions, chain: IAinChain): P
   const client = new AgentClient({ endpoint: run.endpoint, signer: await chain.signer() });
   try {
     await client.login();
-    await publishBundle(client, run.bundleHash);
+    await client.publishBundle(run.bundleHash);
   } catch (e) {
     Notification.error(`Publishing the bundle failed: ${(e as Error).message}`, { autoClose: false });
     return null;
@@ -140,7 +138,7 @@ export async function publishRunEvidence(options: ICopyOptions, chain: IAinChain
   const client = new AgentClient({ endpoint: run.endpoint, signer: await chain.signer() });
   try {
     await client.login();
-    await publishRun(client, run.runId);
+    await client.publishRun(run.runId);
   } catch (e) {
     Notification.error(`Publishing the run failed: ${(e as Error).message}`, { autoClose: false });
     return false;

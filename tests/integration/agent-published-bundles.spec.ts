@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { SigningKey, Wallet } from 'ethers';
 import { isAinError } from '../../src/core/errors';
 import { AgentClient } from '../../src/chain/agent-client';
-import { fetchPublishedBundle, publishBundle } from '../../src/chain/published-bundles';
+import { fetchPublishedBundle } from '../../src/chain/published-bundles';
 import { ChainSession } from '../../src/chain/session';
 import { devKeyWallet } from '../../src/chain/wallet';
 import { ProviderAgent } from '../../src/agent/agent';
@@ -101,12 +101,12 @@ describe('published bundles (real agent, real anvil, real HTTP)', () => {
   it('serves a published bundle to anyone and any origin; the client checks it against its hash', async () => {
     const client = new AgentClient({ endpoint: base, signer: new Wallet(chain.client.key) });
     await client.login();
-    const first = await publishBundle(client, bundle.bundleHash);
+    const first = await client.publishBundle(bundle.bundleHash);
     expect(first).toMatchObject({
       bundleHash: bundle.bundleHash,
       path: `/bundles/${bundle.bundleHash}/public`
     });
-    const again = await publishBundle(client, bundle.bundleHash);
+    const again = await client.publishBundle(bundle.bundleHash);
     expect(again.publishedAt).toBe(first.publishedAt);
     client.dispose();
 

@@ -17,7 +17,6 @@ import { readMetric } from '../../src/core/verify-objective';
 import { verificationRecords, verifyNotebook } from '../../src/core/verify-run';
 import type { IVerificationReport, VerificationLevel } from '../../src/core/verification';
 import { devPrivateKey } from '../../src/chain/dev-chain';
-import { publishRun } from '../../src/chain/published-runs';
 import { NodeEvidenceSource } from '../../src/cli/verify-evidence-source';
 import { startLocalExecutor } from '../../src/cli/verify-executor-local';
 import { IChainFixture, startChainFixture } from './chain-fixture';
@@ -149,7 +148,7 @@ describe('the examples, verified against real agents (real chain, local verifier
     expect(before.outcome).not.toBe('verified');
     expect(notes.join('\n')).toContain(`Run ${runId} is not published at ${honest.url}`);
 
-    expect((await publishRun(honestRun.agent, runId)).runId).toBe(runId);
+    expect((await honestRun.agent.publishRun(runId)).runId).toBe(runId);
     const after = await thirdParty();
     expect(after.error).toBeUndefined();
     expect(after.outcome).toBe('verified');

@@ -12,7 +12,6 @@ import { AgentClient } from '../../lib-node/chain/agent-client.js';
 import { parseChainConfig } from '../../lib-node/chain/config.js';
 import { devPrivateKey } from '../../lib-node/chain/dev-chain.js';
 import { ProviderRegistryClient } from '../../lib-node/chain/provider-registry.js';
-import { publishBundle } from '../../lib-node/chain/published-bundles.js';
 import { RunRegistryClient } from '../../lib-node/chain/run-registry.js';
 import { ChainSession } from '../../lib-node/chain/session.js';
 import { devKeyWallet } from '../../lib-node/chain/wallet.js';
@@ -80,7 +79,7 @@ export async function publishedBundle(
     await agent.login();
     await agent.createRun(runId, bundle.bytes);
     if (options.publish ?? true) {
-      await publishBundle(agent, bundle.bundleHash);
+      await agent.publishBundle(bundle.bundleHash);
     }
     await agent.stopRun(runId);
     const run = {
