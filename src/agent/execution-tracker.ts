@@ -48,15 +48,20 @@ export function kernelDiedOutput(reason: string): NbOutput {
   };
 }
 
+/** What the tracker keeps of an open execution besides the record itself. */
+interface IOpen {
+  execution: IExecution;
+  /** Its outputs so far; they move to `execution.outputs` when it ends. */
+  collector: OutputCollector;
+  /** Whether its execute_reply has passed. */
+  replied: boolean;
+  /** Idle before the reply: the grace timer that closes it anyway. */
+  wait?: ReturnType<typeof setTimeout>;
+}
+
 /** Tracks the open executions of one kernel. */
 export class ExecutionTracker {
-  private readonly open = new Map<string, IExecution>();
-  /** Open execution -> its outputs so far; they move to `execution.outputs` when it ends. */
-  private readonly collectors = new Map<string, OutputCollector>();
-  /** Open executions whose execute_reply has passed. */
-  private readonly replied = new Set<string>();
-  /** Open executions that went idle before their reply: the grace timer that closes them anyway. */
-  private readonly idleWaits = new Map<string, NodeJS.Timeout>();
+  private readonly open = new Map<string, IOpen>();
 
   constructor(
     readonly kernelId: string,
@@ -71,8 +76,7 @@ export class ExecutionTracker {
 
   /** The open execution a message belongs to, if any. */
   executionOf(msg: IKernelMessage): IExecution | undefined {
-    const parent = msg.parent_header?.msg_id;
-    return parent ? this.open.get(parent) : undefined;
+    return this.openOf(msg)?.execution;
   }
 
   /** A client's shell message: opens an execution for an `execute_request`. */
@@ -94,49 +98,45 @@ export class ExecutionTracker {
       outputs: [],
       requestedAt: Date.now()
     };
-    this.open.set(execution.msgId, execution);
-    this.collectors.set(execution.msgId, new OutputCollector());
+    this.open.set(execution.msgId, { execution, collector: new OutputCollector(), replied: false });
     return execution;
   }
 
-  /** A kernel iopub message: adds outputs, closes the execution at idle. */
+  /** A kernel iopub message: adds outputs; at idle, closes the execution once its reply has passed too. */
   iopub(msg: IKernelMessage): void {
-    const execution = this.executionOf(msg);
-    if (!execution) {
+    const open = this.openOf(msg);
+    if (!open) {
       return;
     }
+    const { execution } = open;
     const c = msg.content;
-    const type = msg.header.msg_type;
-    if (type === 'status') {
-      if (c.execution_state === 'busy' && execution.startedAt === undefined) {
-        execution.startedAt = Date.now();
-        execution.kernelStartedAt = Private.kernelTime(msg);
-      } else if (c.execution_state === 'idle' && execution.endedAt === undefined) {
-        execution.endedAt = Date.now();
-        execution.kernelEndedAt = Private.kernelTime(msg);
-        if (this.replied.has(execution.msgId)) {
-          this.finish(execution);
-        } else {
-          const wait = setTimeout(() => this.finish(execution), this.replyGraceMs);
-          wait.unref?.();
-          this.idleWaits.set(execution.msgId, wait);
-        }
+    if (msg.header.msg_type !== 'status') {
+      open.collector.iopub(msg);
+    } else if (c.execution_state === 'busy' && execution.startedAt === undefined) {
+      execution.startedAt = Date.now();
+      execution.kernelStartedAt = Private.kernelTime(msg);
+    } else if (c.execution_state === 'idle' && execution.endedAt === undefined) {
+      execution.endedAt = Date.now();
+      execution.kernelEndedAt = Private.kernelTime(msg);
+      if (open.replied) {
+        this.finish(open);
+      } else {
+        open.wait = setTimeout(() => this.finish(open), this.replyGraceMs);
+        open.wait.unref?.();
       }
-      return;
     }
-    this.collectors.get(execution.msgId)?.iopub(msg);
   }
 
   /** A kernel shell message: an execute_reply adds its pager payload and, after idle, closes the execution. */
   reply(msg: IKernelMessage): void {
-    const execution = this.executionOf(msg);
-    if (!execution || msg.header.msg_type !== 'execute_reply') {
+    const open = this.openOf(msg);
+    if (!open || msg.header.msg_type !== 'execute_reply') {
       return;
     }
-    this.collectors.get(execution.msgId)?.executeReply(msg.content);
-    this.replied.add(execution.msgId);
-    if (execution.endedAt !== undefined) {
-      this.finish(execution);
+    open.collector.executeReply(msg.content);
+    open.replied = true;
+    if (open.execution.endedAt !== undefined) {
+      this.finish(open);
     }
   }
 
@@ -146,44 +146,39 @@ export class ExecutionTracker {
    */
   died(reason: string, session?: string): IKernelMessage[] {
     const messages: IKernelMessage[] = [];
-    for (const execution of [...this.open.values()]) {
+    for (const open of [...this.open.values()]) {
+      const { execution } = open;
       if (execution.endedAt !== undefined) {
         // It ran to idle and only waited for its reply: it ended before the kernel died.
-        this.finish(execution);
-        continue;
+        this.finish(open);
+      } else {
+        const output = kernelDiedOutput(reason);
+        execution.died = reason;
+        execution.endedAt = Date.now();
+        const content = { ename: 'KernelDied', evalue: (output as { evalue: string }).evalue, traceback: [] };
+        messages.push(
+          makeMessage('iopub', 'error', execution.header, content, session ?? execution.header.session)
+        );
+        this.finish(open, [...open.collector.outputs, output]);
       }
-      this.takeOutputs(execution);
-      const output = kernelDiedOutput(reason);
-      execution.outputs.push(output);
-      execution.died = reason;
-      execution.endedAt = Date.now();
-      const content = { ename: 'KernelDied', evalue: (output as { evalue: string }).evalue, traceback: [] };
-      messages.push(
-        makeMessage('iopub', 'error', execution.header, content, session ?? execution.header.session)
-      );
-      this.finish(execution);
     }
     return messages;
   }
 
-  private finish(execution: IExecution): void {
-    if (!this.open.has(execution.msgId)) {
-      return;
-    }
-    clearTimeout(this.idleWaits.get(execution.msgId));
-    this.idleWaits.delete(execution.msgId);
-    this.replied.delete(execution.msgId);
-    this.takeOutputs(execution);
-    this.open.delete(execution.msgId);
-    this.onDone(execution);
+  private openOf(msg: IKernelMessage): IOpen | undefined {
+    const parent = msg.parent_header?.msg_id;
+    return parent ? this.open.get(parent) : undefined;
   }
 
-  private takeOutputs(execution: IExecution): void {
-    const collector = this.collectors.get(execution.msgId);
-    if (collector) {
-      execution.outputs = collector.outputs;
-      this.collectors.delete(execution.msgId);
+  /** Ends an execution once, with `outputs` (default: what its collector holds); the grace timer cleared. */
+  private finish(open: IOpen, outputs = open.collector.outputs): void {
+    if (this.open.get(open.execution.msgId) !== open) {
+      return;
     }
+    clearTimeout(open.wait);
+    this.open.delete(open.execution.msgId);
+    open.execution.outputs = outputs;
+    this.onDone(open.execution);
   }
 }
 
