@@ -3,53 +3,27 @@
  * opened by a client, checkpoints anchored by the provider. Receipts are proven under the roots the RunRegistry's
  * events hold; a root the provider anchored that contradicts its own signed receipts is reported as such.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { parseUnits } from 'ethers';
-import { ZERO_HASH, sha256 } from '../../src/core/hash.js';
+import { sha256 } from '../../src/core/hash.js';
 import { ReceiptTree } from '../../src/core/merkle.js';
-import { IDevChain, devPrivateKey, startDevChain } from '../../src/chain/dev-chain.js';
-import { ProviderRegistryClient } from '../../src/chain/provider-registry.js';
-import { RunRegistryClient } from '../../src/chain/run-registry.js';
-import { ChainSession } from '../../src/chain/session.js';
-import { devKeyWallet } from '../../src/chain/wallet.js';
 import { recheck } from '../../src/lab/verify-api.js';
 import { signedEvidence } from '../fixtures/lab-evidence.js';
+import { IChainFixture, startChainWithProvider } from './chain-fixture.js';
 
 describe('re-check of notebook evidence against the chain', () => {
-  let dir: string;
-  let chain: IDevChain;
-  let provider: ChainSession;
-  let client: ChainSession;
+  let chain: IChainFixture;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ain-lab-recheck-'));
-    chain = await startDevChain({ dataDir: dir, port: 0, fundAccounts: 3 });
-    provider = await ChainSession.connect(chain.deployment, devKeyWallet(devPrivateKey(1)));
-    client = await ChainSession.connect(chain.deployment, devKeyWallet(devPrivateKey(2)));
-    const registry = new ProviderRegistryClient(provider);
-    await registry.register(
-      {
-        endpoint: 'http://127.0.0.1:1',
-        pricePerHour: parseUnits('1', 18),
-        capabilitiesHash: ZERO_HASH,
-        capabilitiesURI: ''
-      },
-      await registry.minStake()
-    );
+    chain = await startChainWithProvider(parseUnits('1', 18));
   });
 
   afterAll(async () => {
-    provider?.close();
-    client?.close();
     await chain?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   async function openRun(): Promise<string> {
-    const opened = await new RunRegistryClient(client).openRun({
-      provider: await provider.address(),
+    const opened = await chain.client.runs.openRun({
+      provider: chain.provider.address,
       bundleHash: sha256(`bundle ${Math.random()}`),
       nonce: BigInt(Date.now()),
       samplingSecret: sha256('secret'),
@@ -66,17 +40,17 @@ describe('re-check of notebook evidence against the chain', () => {
     };
     return signedEvidence(
       Array.from({ length: n }, (_, i) => `y = ${i}`),
-      { domain, runId, key: devPrivateKey(1) }
+      { domain, runId, key: chain.provider.key }
     );
   }
 
-  const access = () => ({ rpcUrl: chain.rpcUrl, deploymentBlock: chain.deployment.deploymentBlock });
+  const access = () => ({ rpcUrl: chain.anvil.rpcUrl, deploymentBlock: chain.deployment.deploymentBlock });
 
   it('proves receipts under the anchored root and says which steps no checkpoint covers yet', async () => {
     const runId = await openRun();
     const f = evidenceFor(runId, 3);
     const firstTwo = new ReceiptTree(f.evidence.receipts.slice(0, 2).map(r => r.digest));
-    const tx = await new RunRegistryClient(provider).anchor(runId, firstTwo.checkpoint(0));
+    const tx = await chain.provider.runs.anchor(runId, firstTwo.checkpoint(0));
 
     const result = await recheck(f.evidence, access());
     expect(result.runs[0].status).toBe('open');
@@ -105,7 +79,7 @@ describe('re-check of notebook evidence against the chain', () => {
     const forged = sha256('another output');
     const r1 = { ...other.evidence.receipts[1].signed.receipt, outputHash: forged };
     const digests = [f.evidence.receipts[0].digest, sha256(JSON.stringify(r1))];
-    await new RunRegistryClient(provider).anchor(runId, new ReceiptTree(digests).checkpoint(0));
+    await chain.provider.runs.anchor(runId, new ReceiptTree(digests).checkpoint(0));
 
     const result = await recheck(f.evidence, access());
     expect(result.receipts.map(c => c.contradicted)).toEqual([true, true]);

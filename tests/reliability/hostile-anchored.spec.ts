@@ -5,79 +5,46 @@
  * re-check (src/chain/evidence-recheck.ts, reading the roots from the RunRegistry) proves the untouched evidence,
  * and never calls an edited receipt sound and proven: each edit is named, with its reason, on some receipt.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import fc from 'fast-check';
 import { getAddress, parseUnits } from 'ethers';
-import { IDevChain, devPrivateKey, startDevChain } from '../../src/chain/dev-chain';
 import { recheckEvidence } from '../../src/chain/evidence-recheck';
-import { ProviderRegistryClient } from '../../src/chain/provider-registry';
-import { RunRegistryClient } from '../../src/chain/run-registry';
-import { ChainSession } from '../../src/chain/session';
-import { devKeyWallet } from '../../src/chain/wallet';
 import type { IAinNotebookEvidence } from '../../src/core/evidence';
-import { ZERO_HASH, keccak256, sha256 } from '../../src/core/hash';
+import { keccak256, sha256 } from '../../src/core/hash';
 import { ReceiptTree } from '../../src/core/merkle';
 import { signedEvidence } from '../fixtures/lab-evidence';
+import { IChainFixture, startChainWithProvider } from '../integration/chain-fixture';
 import { recordCase } from './record';
 
 const STEPS = 4;
 
 describe('hostile input: notebook evidence re-checked against anchored roots', () => {
-  let dir: string;
-  let chain: IDevChain;
+  let chain: IChainFixture;
   let evidence: IAinNotebookEvidence;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ain-hostile-anchored-'));
-    chain = await startDevChain({ dataDir: dir, port: 0, fundAccounts: 3 });
-    const provider = await ChainSession.connect(chain.deployment, devKeyWallet(devPrivateKey(1)));
-    const client = await ChainSession.connect(chain.deployment, devKeyWallet(devPrivateKey(2)));
-    try {
-      const providers = new ProviderRegistryClient(provider);
-      await providers.register(
-        {
-          endpoint: 'http://127.0.0.1:1',
-          pricePerHour: parseUnits('1', 18),
-          capabilitiesHash: ZERO_HASH,
-          capabilitiesURI: ''
-        },
-        await providers.minStake()
-      );
-      const { runId } = await new RunRegistryClient(client).openRun({
-        provider: await provider.address(),
-        bundleHash: sha256('hostile anchored bundle'),
-        nonce: 1n,
-        samplingSecret: sha256('secret'),
-        escrow: parseUnits('1', 18),
-        pricePerHour: parseUnits('1', 18)
-      });
-      const domain = {
-        chainId: chain.deployment.chainId,
-        verifyingContract: chain.deployment.contracts.runRegistry
-      };
-      const signed = signedEvidence(
-        Array.from({ length: STEPS }, (_, i) => `x = ${i}`),
-        { domain, runId, key: devPrivateKey(1) }
-      );
-      evidence = signed.evidence;
-      const tree = new ReceiptTree(evidence.receipts.map(r => r.digest));
-      await new RunRegistryClient(provider).anchor(runId, tree.checkpoint(0));
-    } finally {
-      provider.close();
-      client.close();
-    }
+    chain = await startChainWithProvider(parseUnits('1', 18));
+    const { runId } = await chain.client.runs.openRun({
+      provider: chain.provider.address,
+      bundleHash: sha256('hostile anchored bundle'),
+      nonce: 1n,
+      samplingSecret: sha256('secret'),
+      escrow: parseUnits('1', 18),
+      pricePerHour: parseUnits('1', 18)
+    });
+    const signed = signedEvidence(
+      Array.from({ length: STEPS }, (_, i) => `x = ${i}`),
+      { domain: chain.provider.runs.domain, runId, key: chain.provider.key }
+    );
+    evidence = signed.evidence;
+    const tree = new ReceiptTree(evidence.receipts.map(r => r.digest));
+    await chain.provider.runs.anchor(runId, tree.checkpoint(0));
   }, 120000);
 
   afterAll(async () => {
     await chain?.stop();
-    if (dir) {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 
-  const access = () => ({ rpcUrl: chain.rpcUrl, deploymentBlock: chain.deployment.deploymentBlock });
+  const access = () => ({ rpcUrl: chain.anvil.rpcUrl, deploymentBlock: chain.deployment.deploymentBlock });
   const copy = (): IAinNotebookEvidence => JSON.parse(JSON.stringify(evidence));
 
   it('proves the untouched evidence and never proves an edited receipt', async () => {
