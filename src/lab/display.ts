@@ -1,5 +1,6 @@
 /**
- * How the extension shows things people read everywhere: the AI Network mark, token amounts, durations, hashes.
+ * How the extension shows things people read everywhere: the AI Network mark, token amounts, durations, hashes,
+ * provider choices.
  * One definition each, so the picker, the sidebar, the dialogs and the status bar agree.
  */
 import { LabIcon } from '@jupyterlab/ui-components';
@@ -35,4 +36,25 @@ export function formatDuration(ms: number): string {
 /** A long hex string (address, hash) shortened for a narrow column: 0x12ab34…cdef. */
 export function shortHex(hex: string): string {
   return hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex;
+}
+
+/**
+ * A provider's row in a choice of providers: a label (class `className`, `data-provider` = its address) holding a
+ * radio whose group is `className` too and whose value is the address; the caller adds what the row shows.
+ */
+export function providerChoice(
+  className: string,
+  address: string,
+  checked: boolean
+): { row: HTMLLabelElement; radio: HTMLInputElement } {
+  const row = document.createElement('label');
+  row.className = className;
+  row.dataset.provider = address;
+  const radio = document.createElement('input');
+  radio.type = 'radio';
+  radio.name = className;
+  radio.value = address;
+  radio.checked = checked;
+  row.appendChild(radio);
+  return { row, radio };
 }

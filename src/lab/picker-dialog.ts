@@ -11,7 +11,7 @@ import { Widget } from '@lumino/widgets';
 import { detectEnvironment } from '../core/environment.js';
 import type { EnvironmentReport } from '../core/environment-report.js';
 import { errorMessage } from './errors.js';
-import { formatTokens } from './display.js';
+import { formatTokens, providerChoice } from './display.js';
 import { IAinKernelRouter, providerLabel } from './kernel-router.js';
 import { notebookFiles } from './notebook-files.js';
 import { IAinChain, IAinProviderListing, IAinSettings } from './tokens.js';
@@ -160,15 +160,7 @@ namespace Private {
   }
 
   export function providerRow(p: IAinProviderListing, checked: boolean): HTMLElement {
-    const row = document.createElement('label');
-    row.className = 'jp-AinRunPicker-provider';
-    row.dataset.provider = p.address;
-    const radio = document.createElement('input');
-    radio.type = 'radio';
-    radio.name = 'jp-AinRunPicker-provider';
-    radio.value = p.address;
-    radio.checked = checked;
-    row.appendChild(radio);
+    const { row } = providerChoice('jp-AinRunPicker-provider', p.address, checked);
     const main = div('jp-AinRunPicker-providerMain', '');
     main.appendChild(span('jp-AinRunPicker-name', providerLabel(p)));
     main.appendChild(span('jp-AinRunPicker-price', `${formatTokens(p.pricePerHour)} AIN/h`));

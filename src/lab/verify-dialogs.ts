@@ -7,7 +7,7 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { KernelSpec } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 import { errorMessage } from './errors.js';
-import { formatTokens } from './display.js';
+import { formatTokens, providerChoice } from './display.js';
 import { providerLabel } from './kernel-router.js';
 import type { ExecutorChoice } from './verify-executors.js';
 import { otherProviders, VerifyKind } from './verify-model.js';
@@ -164,14 +164,7 @@ export class VerifyChoiceBody extends Widget implements Dialog.IBodyWidget<IVeri
     }
     this._providers.textContent = this._list.length ? '' : 'No other reachable provider is registered.';
     this._list.forEach((p, i) => {
-      const row = document.createElement('label');
-      row.className = 'jp-AinVerifyDialog-provider';
-      row.dataset.provider = p.address;
-      const radio = document.createElement('input');
-      radio.type = 'radio';
-      radio.name = 'jp-AinVerifyDialog-provider';
-      radio.value = p.address;
-      radio.checked = i === 0;
+      const { row, radio } = providerChoice('jp-AinVerifyDialog-provider', p.address, i === 0);
       // Picking a provider picks "Another provider", also the row already selected (no change event then).
       radio.addEventListener('click', () => {
         const where = this.node.querySelector<HTMLInputElement>('input[value="provider"]');
@@ -179,7 +172,6 @@ export class VerifyChoiceBody extends Widget implements Dialog.IBodyWidget<IVeri
           where.checked = true;
         }
       });
-      row.appendChild(radio);
       row.appendChild(
         text('span', '', ` ${providerLabel(p)} · ${formatTokens(p.pricePerHour)} AIN/h · ${p.address}`)
       );
