@@ -64,14 +64,13 @@ describe('checkpointPlan', () => {
   });
 });
 
+/** 40 cells anchored in 10 checkpoints of 4, `samples` of them sampled. */
+const tenCheckpointsOfFour = (samples: number) =>
+  checkpointPlan({ anchored: anchored([4, 8, 12, 16, 20, 24, 28, 32, 36, 40]), secret, blockHash, samples });
+
 describe('checkpointSummary', () => {
   it('bounds detection for the worst placement: falsified cells packed into the fewest checkpoints', () => {
-    const plan = checkpointPlan({
-      anchored: anchored([4, 8, 12, 16, 20, 24, 28, 32, 36, 40]),
-      secret,
-      blockHash,
-      samples: 3
-    });
+    const plan = tenCheckpointsOfFour(3);
     // 12 of 40 cells falsified fill 3 checkpoints of 4 at least; 3 of 10 sampled meet one of them.
     const s = checkpointSummary(plan, 40);
     expect(s).toMatchObject({ anchoredCount: 10, cellsChecked: 12, cellsTotal: 40, falsifiedFraction: 0.3 });
@@ -103,12 +102,7 @@ describe('checkpointSummary', () => {
   });
 
   it('counts only the sampled checkpoints whose every step was compared', () => {
-    const plan = checkpointPlan({
-      anchored: anchored([4, 8, 12, 16, 20, 24, 28, 32, 36, 40]),
-      secret,
-      blockHash,
-      samples: 3
-    });
+    const plan = tenCheckpointsOfFour(3);
     const partly = plan.steps.slice(0, -1); // the last sampled checkpoint lacks one step
     const s = checkpointSummary(plan, 40, 0.3, partly);
     expect(s.cellsChecked).toBe(8);
