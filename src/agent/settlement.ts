@@ -85,9 +85,10 @@ export class SettlementWorker {
   }
 
   private async look(): Promise<void> {
-    const due = this.o.runs
-      .list()
-      .filter(r => !ACTIVE_STATES.includes(r.state) && this.outcome(r.runId) === undefined);
+    const done = new Set(
+      (this.o.db.prepare('SELECT run_id FROM settlements').all() as { run_id: string }[]).map(r => r.run_id)
+    );
+    const due = this.o.runs.list().filter(r => !ACTIVE_STATES.includes(r.state) && !done.has(r.runId));
     for (const run of due) {
       try {
         await this.advance(run.runId);
