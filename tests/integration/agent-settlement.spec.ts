@@ -54,6 +54,8 @@ test('a run its client stopped but never closed: the agent closes it, then settl
   const expected = (TOKEN(3600) * BigInt(onChain.lastAnchorAt - onChain.openedAt)) / 3600n;
   expect(paid).toBe(expected);
   expect(paid).toBeGreaterThanOrEqual(TOKEN(100));
+  // The agent records the outcome once its transaction is mined: that can trail the chain by a moment.
+  await waitFor(async () => bed.agent.settlement.outcome(runId) !== undefined, 10_000, 'recorded');
   expect(bed.agent.settlement.outcome(runId)).toEqual({
     status: 'settled',
     txHash: expect.stringMatching(/^0x/),
@@ -75,6 +77,8 @@ test('a run the client closed itself is settled too; one settled by someone else
   expect((await call(bed.base, 'POST', `/runs/${runId}/stop`, { token: bed.token })).status).toBe(200);
   await timeTravel(bed.chain.client.session, (await bed.chain.client.runs.challengeWindow()) + 1);
   await waitFor(async () => (await status(runId)) === 'settled', 20_000, 'settled by the agent');
+  // Recorded once the agent's settle transaction is mined (a moment after the chain shows it).
+  await waitFor(async () => bed.agent.settlement.outcome(runId) !== undefined, 10_000, 'recorded');
   expect(bed.agent.settlement.outcome(runId)?.status).toBe('settled');
 
   // Someone else settles first: the agent records it and sends nothing.
